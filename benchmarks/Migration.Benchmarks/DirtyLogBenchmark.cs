@@ -1,0 +1,52 @@
+using BenchmarkDotNet.Attributes;
+using Migration.Core.Memory;
+
+namespace Migration.Benchmarks;
+
+/// <summary>Collect-and-clear over the dirty log of 1 GiB of guest memory (262,144 pages).</summary>
+public class DirtyLogBenchmark
+{
+    private const int Pages = (int)((1UL << 30) / GuestMemory.PageSize);
+
+    private DirtyLog? _log;
+
+    [GlobalSetup]
+    public void Setup() => _log = new DirtyLog(Pages);
+
+    [GlobalCleanup]
+    public void Cleanup() => _log?.Dispose();
+
+    [Benchmark(Baseline = true)]
+    public int CollectClean() => _log!.CollectAndClear().Count;
+
+    [Benchmark]
+    public int CollectOnePercentDirty()
+    {
+        for (var page = 0; page < Pages; page += 100)
+        {
+            _log!.Mark(page);
+        }
+
+        return _log!.CollectAndClear().Count;
+    }
+
+    [Benchmark]
+    public int CollectAllDirty()
+    {
+        _log!.MarkAll();
+        return _log.CollectAndClear().Count;
+    }
+
+    [Benchmark]
+    public int CollectAllDirtyAndEnumerate()
+    {
+        _log!.MarkAll();
+        var sum = 0;
+        foreach (var page in _log.CollectAndClear())
+        {
+            sum += page;
+        }
+
+        return sum;
+    }
+}

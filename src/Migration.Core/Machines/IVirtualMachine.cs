@@ -1,0 +1,22 @@
+using Migration.Core.Memory;
+
+namespace Migration.Core.Machines;
+
+/// <summary>
+/// What the migration engine sees of a machine: its memory with the dirty log, and a vCPU it can stop at
+/// an instruction boundary and start again. Nothing here is specific to an instruction set.
+/// </summary>
+public interface IVirtualMachine : IDisposable
+{
+    /// <summary>Names the machine type so a stream can refuse state from a different one.</summary>
+    string Kind { get; }
+
+    GuestMemory Memory { get; }
+
+    MachineRunState State { get; }
+
+    /// <summary>Stops the vCPU at an instruction boundary (or inside a restartable hypercall) and returns once it has stopped.</summary>
+    Task PauseAsync(CancellationToken cancellationToken = default);
+
+    void Resume();
+}

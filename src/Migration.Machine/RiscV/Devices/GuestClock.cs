@@ -1,0 +1,28 @@
+using System.Diagnostics;
+
+namespace Migration.Machine.RiscV.Devices;
+
+/// <summary>
+/// The guest's monotonic clock in nanoseconds: host monotonic time plus an offset, so that a machine restored
+/// elsewhere can continue from the value it had instead of jumping back.
+/// </summary>
+public sealed class GuestClock
+{
+    private static readonly double NanosecondsPerTick = 1e9 / Stopwatch.Frequency;
+
+    public long OffsetNanoseconds { get; set; }
+
+    public long NowNanoseconds => (long)(Stopwatch.GetTimestamp() * NanosecondsPerTick) + OffsetNanoseconds;
+
+    /// <summary>Host time left until the guest clock reaches a deadline, clamped to what a wait accepts.</summary>
+    public TimeSpan Until(long deadlineNanoseconds)
+    {
+        var remaining = deadlineNanoseconds - NowNanoseconds;
+        if (remaining <= 0)
+        {
+            return TimeSpan.Zero;
+        }
+
+        return remaining >= (long)int.MaxValue * 1_000_000 ? Timeout.InfiniteTimeSpan : TimeSpan.FromTicks(Math.Max(1, remaining / 100));
+    }
+}

@@ -1,0 +1,51 @@
+using Migration.Core.Memory;
+using Migration.Machine.RiscV.Devices;
+
+namespace Migration.Machine.RiscV.Hypercalls;
+
+/// <summary>
+/// Carries out a guest's ecall. Every guest pointer and length is checked against RAM first: a bad one
+/// returns -EFAULT to the guest and never reaches host memory.
+/// </summary>
+internal sealed class HypercallDispatcher(GuestMemory memory, GuestClock clock, Stream console)
+{
+    public const int ArgumentRegister0 = 10;
+    public const int NumberRegister = 17;
+
+    /// <summary>One console write is capped so a guest cannot make the host buffer unbounded output in one call.</summary>
+    public const int MaxConsoleWrite = 1 << 20;
+
+    public HypercallOutcome Dispatch(ulong number, ReadOnlySpan<ulong> args)
+    {
+        switch ((HypercallNumber)number)
+        {
+            case HypercallNumber.Exit:
+                return HypercallOutcome.Exit((long)args[0]);
+            case HypercallNumber.ConsoleWrite:
+                return ConsoleWrite(args[0], args[1]);
+            case HypercallNumber.ClockMonotonic:
+                return HypercallOutcome.Complete(clock.NowNanoseconds);
+            case HypercallNumber.Yield:
+                Thread.Yield();
+                return HypercallOutcome.Complete(0);
+            case HypercallNumber.SleepUntil:
+                var deadline = (long)Math.Min(args[0], long.MaxValue);
+                return clock.NowNanoseconds >= deadline ? HypercallOutcome.Complete(0) : HypercallOutcome.Block(deadline);
+            default:
+                return HypercallOutcome.Error(Errno.ENOSYS);
+        }
+    }
+
+    private HypercallOutcome ConsoleWrite(ulong address, ulong length)
+    {
+        var count = Math.Min(length, MaxConsoleWrite);
+        if (!memory.TryGetSpan(address, count, out var bytes))
+        {
+            return HypercallOutcome.Error(Errno.EFAULT);
+        }
+
+        console.Write(bytes);
+        console.Flush();
+        return HypercallOutcome.Complete((long)count);
+    }
+}

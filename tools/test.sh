@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs every test. Installs missing packages first (via setup.sh), so it works on a fresh clone.
+# Extra arguments go to `dotnet test` (e.g. --filter "Category!=Slow").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tools/setup.sh
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test Migration.sln -c Release --no-build -nologo "$@" 2>&1 | tee "$log" || status=$?
+
+# One closing line over all test assemblies.
+awk '/^(Passed|Failed)!/ {
+       for (i = 1; i <= NF; i++) {
+         if ($i == "Failed:")  failed  += $(i+1) + 0
+         if ($i == "Passed:")  passed  += $(i+1) + 0
+         if ($i == "Skipped:") skipped += $(i+1) + 0
+       }
+     }
+     END { printf "%d passed, %d failed, %d skipped\n", passed, failed, skipped }' "$log"
+exit "$status"
