@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 packages=(
   gcc-riscv64-unknown-elf   # rebuilds the committed guest ELFs; tests check they are byte-identical
   make
+  redis-tools               # redis-benchmark and redis-cli: real clients of the kv guest in tests
+  netcat-openbsd            # nc: real client of the echo guest in tests
 )
 
 missing=()

@@ -1,4 +1,5 @@
 using Migration.Core.Memory;
+using Migration.Core.Sockets;
 
 namespace Migration.Machine.RiscV;
 
@@ -16,4 +17,12 @@ public sealed record MachineOptions
 
     /// <summary>argv[1..] of the guest's main; argv[0] is the executable's name.</summary>
     public IReadOnlyList<string> Arguments { get; init; } = [];
+
+    /// <summary>Backs guest sockets with host endpoints; without one, socket hypercalls return -ENOSYS. The machine owns and disposes it.</summary>
+    public IHostNetwork? Network { get; init; }
+
+    /// <summary>Where guest ports appear on the host; unmapped ports are the same port on 127.0.0.1.</summary>
+    public PortMap Ports { get; init; } = new();
+
+    public int MaxSockets { get; init; } = VirtualSocketStack.DefaultMaxSockets;
 }

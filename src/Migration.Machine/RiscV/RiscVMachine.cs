@@ -1,6 +1,7 @@
 using System.Text;
 using Migration.Core.Machines;
 using Migration.Core.Memory;
+using Migration.Core.Sockets;
 using Migration.Machine.RiscV.Cpu;
 using Migration.Machine.RiscV.Devices;
 using Migration.Machine.RiscV.Hypercalls;
@@ -37,12 +38,21 @@ public sealed class RiscVMachine : IVirtualMachine
         Memory = new GuestMemory(options.MemorySize, GuestMemory.DefaultBase, options.MemoryBacking);
         try
         {
-            var hypercalls = new HypercallDispatcher(Memory, Clock, options.Console);
+            SocketHypercalls? socketCalls = null;
+            if (options.Network is not null)
+            {
+                Sockets = new VirtualSocketStack(options.Network, options.Ports, options.MaxSockets);
+                Sockets.Changed += WakeVcpu;
+                socketCalls = new SocketHypercalls(Memory, Clock, Sockets);
+            }
+
+            var hypercalls = new HypercallDispatcher(Memory, Clock, options.Console, socketCalls);
             _hart = new Hart(Memory, hypercalls, image.ToHostAddress);
             LoadImage(image);
         }
         catch
         {
+            Sockets?.Dispose();
             Memory.Dispose();
             throw;
         }
@@ -53,6 +63,9 @@ public sealed class RiscVMachine : IVirtualMachine
     public GuestMemory Memory { get; }
 
     public GuestClock Clock { get; } = new();
+
+    /// <summary>The guest's sockets; null when the machine has no network.</summary>
+    public VirtualSocketStack? Sockets { get; }
 
     public MachineRunState State => _state;
 
@@ -125,6 +138,9 @@ public sealed class RiscVMachine : IVirtualMachine
         {
             _pauseRequested = false;
             _hart.State.StopRequested = 0;
+            // A pause overtaken by this resume before the vCPU stopped is moot; its waiter must not hang.
+            _paused?.TrySetResult();
+            _paused = null;
             Monitor.PulseAll(_gate);
         }
     }
@@ -151,6 +167,12 @@ public sealed class RiscVMachine : IVirtualMachine
         if (_thread is not null && _thread != Thread.CurrentThread)
         {
             _thread.Join();
+        }
+
+        if (Sockets is not null)
+        {
+            Sockets.Changed -= WakeVcpu;
+            Sockets.Dispose();
         }
 
         _hart.Dispose();
@@ -196,6 +218,18 @@ public sealed class RiscVMachine : IVirtualMachine
 #pragma warning restore CA1031
         {
             Finish(new MachineExit(MachineExitKind.Faulted, 0, $"internal error at pc 0x{_hart.State.Pc:x}: {e.GetType().Name}: {e.Message}", _hart.State.Instret));
+        }
+    }
+
+    /// <summary>Host I/O changed a socket: let a blocked hypercall look again. Backend loops may still report after disposal.</summary>
+    private void WakeVcpu()
+    {
+        try
+        {
+            _wake.Set();
+        }
+        catch (ObjectDisposedException)
+        {
         }
     }
 

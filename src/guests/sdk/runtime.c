@@ -1,6 +1,6 @@
 /*
  * Freestanding runtime for guest programs: the mem* functions GCC may call, string and
- * number helpers, console output and a bump allocator.
+ * number helpers, console output and a bump allocator (malloc.c builds on it).
  */
 #include "migration.h"
 
@@ -268,10 +268,32 @@ long line_end(struct line_buffer *line)
 }
 
 #ifdef GUEST_HOST_BUILD
-/* Stands in for guest RAM above the image when running natively. */
-static unsigned char host_heap[16u << 20] __attribute__((aligned(GUEST_PAGE_SIZE)));
-#define HEAP_START ((uintptr_t)host_heap)
-#define HEAP_LIMIT ((uintptr_t)host_heap + sizeof(host_heap))
+/* Stands in for guest RAM above the image when running natively (see host_shim.c). */
+static uintptr_t host_heap_start;
+static uintptr_t host_heap_limit;
+
+static void host_heap_init(void)
+{
+    if (host_heap_start == 0) {
+        host_heap_bounds(&host_heap_start, &host_heap_limit);
+        guest_memory_limit = host_heap_limit;
+    }
+}
+
+static uintptr_t host_heap_begin(void)
+{
+    host_heap_init();
+    return host_heap_start;
+}
+
+static uintptr_t host_heap_end(void)
+{
+    host_heap_init();
+    return host_heap_limit;
+}
+
+#define HEAP_START host_heap_begin()
+#define HEAP_LIMIT host_heap_end()
 uint64_t guest_memory_limit;
 #else
 extern char __heap_start[];
@@ -324,4 +346,32 @@ void *guest_alloc_aligned(size_t size, size_t alignment)
 void *guest_alloc(size_t size)
 {
     return guest_alloc_aligned(size, 16);
+}
+
+/*
+ * For the allocator in malloc.c, which takes its memory from the bump pointer and hands
+ * back pages that end at the top. Kept apart from the functions above so that their
+ * compiled form, and the images of programs that only use them, stay as they were.
+ */
+uintptr_t guest_heap_start(void)
+{
+    return HEAP_START;
+}
+
+uintptr_t guest_heap_top(void)
+{
+    return heap_next != 0 ? heap_next : HEAP_START;
+}
+
+uintptr_t guest_heap_limit(void)
+{
+    return HEAP_LIMIT;
+}
+
+void guest_heap_lower_top(uintptr_t top)
+{
+    uintptr_t current = heap_next != 0 ? heap_next : HEAP_START;
+    if (top >= HEAP_START && top < current) {
+        heap_next = top;
+    }
 }

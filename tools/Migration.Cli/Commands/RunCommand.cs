@@ -2,8 +2,10 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.CommandLine;
 using Migration.Core.Memory;
+using Migration.Core.Sockets;
 using Migration.Machine.RiscV;
 using Migration.Machine.RiscV.Loader;
+using Migration.Networking.Plain;
 
 namespace Migration.Cli.Commands;
 
@@ -38,22 +40,51 @@ internal static class RunCommand
             },
         };
         var maxInstructions = new Option<ulong?>("--max-instructions") { Description = "stop after this many guest instructions" };
+        var ports = new Option<PortMap>("--port")
+        {
+            Description = "map a guest port to the host: GUEST:HOST or GUEST:ADDR:HOST (repeatable; unmapped ports use the same port on 127.0.0.1)",
+            AllowMultipleArgumentsPerToken = false,
+            DefaultValueFactory = _ => new PortMap(),
+            CustomParser = result =>
+            {
+                var map = new PortMap();
+                foreach (var token in result.Tokens)
+                {
+                    if (!PortMap.TryParseEntry(token.Value, out var guestPort, out var host, out var error))
+                    {
+                        result.AddError($"--port: {error}");
+                        continue;
+                    }
+
+                    if (map.Entries.ContainsKey(guestPort))
+                    {
+                        result.AddError($"--port: guest port {guestPort} is mapped twice");
+                        continue;
+                    }
+
+                    map.Add(guestPort, host!);
+                }
+
+                return map;
+            },
+        };
         var stats = new Option<bool>("--stats") { Description = "print instructions retired, run time and guest MIPS to stderr at the end" };
 
         var command = new Command("run", "Run a guest in the foreground: console to stdout, exit code = guest exit code")
         {
-            guest, guestArguments, memory, maxInstructions, stats,
+            guest, guestArguments, memory, maxInstructions, ports, stats,
         };
         command.SetAction(parse => Run(
             parse.GetValue(guest)!,
             parse.GetValue(guestArguments) ?? [],
             parse.GetValue(memory),
             parse.GetValue(maxInstructions),
+            parse.GetValue(ports)!,
             parse.GetValue(stats)));
         return command;
     }
 
-    private static int Run(FileInfo guest, string[] arguments, ulong memorySize, ulong? maxInstructions, bool stats)
+    private static int Run(FileInfo guest, string[] arguments, ulong memorySize, ulong? maxInstructions, PortMap ports, bool stats)
     {
         using var stdout = Console.OpenStandardOutput();
         RiscVMachine machine;
@@ -65,6 +96,8 @@ internal static class RunCommand
                 MaxInstructions = maxInstructions ?? ulong.MaxValue,
                 Console = stdout,
                 Arguments = arguments,
+                Network = new PlainHostNetwork(),
+                Ports = ports,
             });
         }
         catch (Exception e) when (e is ElfLoadException or ArgumentException)
@@ -75,16 +108,25 @@ internal static class RunCommand
 
         using (machine)
         {
-            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
+            foreach (var (guestPort, host) in ports.Entries)
+            {
+                Console.Error.WriteLine($"migration: port {guestPort} -> {host}");
+            }
+
+            machine.Sockets!.Bound += (socket, host) =>
+                Console.Error.WriteLine($"migration: guest {socket.Protocol.ToString().ToLowerInvariant()} {socket.LocalAddress} is host {socket.HostEndpoint ?? host.ToString()}");
+
+            // The conventional 128 + signal number tells a caller which signal stopped the guest.
+            var signalExitCode = 0;
+            void Stop(PosixSignalContext context, int exitCode)
             {
                 context.Cancel = true;
+                signalExitCode = exitCode;
                 machine.Terminate();
-            });
-            using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
-            {
-                context.Cancel = true;
-                machine.Terminate();
-            });
+            }
+
+            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => Stop(context, 130));
+            using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => Stop(context, 143));
 
             var started = Stopwatch.GetTimestamp();
             var exit = machine.Run();
@@ -100,7 +142,7 @@ internal static class RunCommand
                 Console.Error.WriteLine($"migration: {guest.Name}: {exit}");
             }
 
-            return exit.ProcessExitCode;
+            return exit.Kind == MachineExitKind.Terminated && signalExitCode != 0 ? signalExitCode : exit.ProcessExitCode;
         }
     }
 }

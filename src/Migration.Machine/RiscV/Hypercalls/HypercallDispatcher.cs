@@ -7,7 +7,7 @@ namespace Migration.Machine.RiscV.Hypercalls;
 /// Carries out a guest's ecall. Every guest pointer and length is checked against RAM first: a bad one
 /// returns -EFAULT to the guest and never reaches host memory.
 /// </summary>
-internal sealed class HypercallDispatcher(GuestMemory memory, GuestClock clock, Stream console)
+internal sealed class HypercallDispatcher(GuestMemory memory, GuestClock clock, Stream console, SocketHypercalls? sockets)
 {
     public const int ArgumentRegister0 = 10;
     public const int NumberRegister = 17;
@@ -31,6 +31,8 @@ internal sealed class HypercallDispatcher(GuestMemory memory, GuestClock clock, 
             case HypercallNumber.SleepUntil:
                 var deadline = (long)Math.Min(args[0], long.MaxValue);
                 return clock.NowNanoseconds >= deadline ? HypercallOutcome.Complete(0) : HypercallOutcome.Block(deadline);
+            case >= HypercallNumber.Socket and <= HypercallNumber.SetBlocking when sockets is not null:
+                return sockets.Dispatch((HypercallNumber)number, args);
             default:
                 return HypercallOutcome.Error(Errno.ENOSYS);
         }

@@ -1,0 +1,77 @@
+using System.Globalization;
+using System.Net;
+
+namespace Migration.Core.Sockets;
+
+/// <summary>
+/// Maps the ports a guest binds to host endpoints: <c>GUEST:HOST</c> or <c>GUEST:ADDR:HOST</c>; an unmapped
+/// port is the same port on 127.0.0.1, so a guest never listens on a host's public interfaces by accident.
+/// </summary>
+public sealed class PortMap
+{
+    private readonly Dictionary<int, IPEndPoint> _entries = [];
+
+    public IReadOnlyDictionary<int, IPEndPoint> Entries => _entries;
+
+    public IPAddress DefaultAddress { get; init; } = IPAddress.Loopback;
+
+    public void Add(int guestPort, IPEndPoint host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        if (guestPort is < 1 or > 65535)
+        {
+            throw new ArgumentOutOfRangeException(nameof(guestPort), guestPort, "a guest port is 1..65535");
+        }
+
+        if (!_entries.TryAdd(guestPort, host))
+        {
+            throw new ArgumentException($"guest port {guestPort} is mapped twice", nameof(guestPort));
+        }
+    }
+
+    /// <summary>Parses <c>GUEST:HOST</c> or <c>GUEST:ADDR:HOST</c>; false with a reason when malformed.</summary>
+    public static bool TryParseEntry(string text, out int guestPort, out IPEndPoint? host, out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        guestPort = 0;
+        host = null;
+        var parts = text.Split(':');
+        if (parts.Length is not (2 or 3))
+        {
+            error = $"'{text}' is not GUEST:HOST or GUEST:ADDR:HOST";
+            return false;
+        }
+
+        if (!TryPort(parts[0], out guestPort) || !TryPort(parts[^1], out var hostPort))
+        {
+            error = $"'{text}': ports are numbers from 1 to 65535";
+            return false;
+        }
+
+        var address = IPAddress.Loopback;
+        if (parts.Length == 3 && !IPAddress.TryParse(parts[1], out address))
+        {
+            error = $"'{text}': '{parts[1]}' is not an IP address";
+            return false;
+        }
+
+        host = new IPEndPoint(address!, hostPort);
+        error = null;
+        return true;
+    }
+
+    public IPEndPoint Resolve(GuestEndpoint local)
+    {
+        ArgumentNullException.ThrowIfNull(local);
+        if (_entries.TryGetValue(local.Port, out var mapped))
+        {
+            return mapped;
+        }
+
+        var address = local.Family == VirtualAddressFamily.IPv6 ? IPAddress.IPv6Loopback : DefaultAddress;
+        return new IPEndPoint(address, local.Port);
+    }
+
+    private static bool TryPort(string text, out int port) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port is >= 1 and <= 65535;
+}

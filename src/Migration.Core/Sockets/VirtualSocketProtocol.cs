@@ -1,0 +1,7 @@
+namespace Migration.Core.Sockets;
+
+public enum VirtualSocketProtocol
+{
+    Tcp = 6,
+    Udp = 17,
+}

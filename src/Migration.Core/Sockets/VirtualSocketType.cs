@@ -1,0 +1,7 @@
+namespace Migration.Core.Sockets;
+
+public enum VirtualSocketType
+{
+    Stream = 1,
+    Datagram = 2,
+}

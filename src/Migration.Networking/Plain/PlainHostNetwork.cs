@@ -1,0 +1,426 @@
+using System.Net;
+using System.Net.Sockets;
+using Migration.Core.Sockets;
+
+namespace Migration.Networking.Plain;
+
+/// <summary>
+/// The plain backend (DESIGN §4): each virtual socket is backed by a host socket driven by async loops on the
+/// thread pool — an accept loop per listener, a receive loop and an on-demand send pump per connection — so
+/// there is no thread per socket. Loops read from the host only while the virtual queue has room, which turns
+/// a slow guest into TCP back-pressure on the client instead of buffering without bound.
+/// </summary>
+public sealed class PlainHostNetwork : IHostNetwork
+{
+    private const int BufferSize = 64 * 1024;
+
+    /// <summary>How long a closed socket may keep flushing queued output to a peer that does not read.</summary>
+    private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(30);
+
+    private VirtualSocketStack? _stack;
+
+    private VirtualSocketStack Stack => _stack ?? throw new InvalidOperationException("the backend is not attached to a socket stack");
+
+    public void Attach(VirtualSocketStack stack) => _stack = stack;
+
+    public int Bind(VirtualSocket socket, IPEndPoint host)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        ArgumentNullException.ThrowIfNull(host);
+        var hostSocket = socket.Type == VirtualSocketType.Stream
+            ? new Socket(host.AddressFamily, SocketType.Stream, ProtocolType.Tcp)
+            : new Socket(host.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            hostSocket.Bind(host);
+        }
+        catch (SocketException e)
+        {
+            hostSocket.Dispose();
+            return SocketErrorMapping.ToErrno(e);
+        }
+
+        var endpoint = new PlainEndpoint(hostSocket);
+        socket.Host = endpoint;
+        socket.HostEndpoint = hostSocket.LocalEndPoint?.ToString();
+        Apply(socket.Options, endpoint.Socket, socket.Type);
+        if (socket.Type == VirtualSocketType.Datagram)
+        {
+            _ = ReceiveDatagramsAsync(socket, endpoint);
+        }
+
+        return 0;
+    }
+
+    public int Listen(VirtualSocket socket, int backlog)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        if (socket.Host is not PlainEndpoint endpoint)
+        {
+            return SocketErrno.EINVAL;
+        }
+
+        try
+        {
+            endpoint.Socket.Listen(backlog);
+        }
+        catch (SocketException e)
+        {
+            return SocketErrorMapping.ToErrno(e);
+        }
+
+        _ = AcceptAsync(socket, endpoint);
+        return 0;
+    }
+
+    public int Connect(VirtualSocket socket, IPEndPoint remote)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        ArgumentNullException.ThrowIfNull(remote);
+        if (socket.Host is not PlainEndpoint endpoint)
+        {
+            endpoint = new PlainEndpoint(new Socket(remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp));
+            socket.Host = endpoint;
+            Apply(socket.Options, endpoint.Socket, socket.Type);
+        }
+
+        _ = ConnectAsync(socket, endpoint, remote);
+        return 0;
+    }
+
+    public void Transmit(VirtualSocket socket)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        if (socket.Host is PlainEndpoint endpoint && !endpoint.Pumping && socket.Status != SocketStatus.Connecting)
+        {
+            endpoint.Pumping = true;
+            _ = PumpAsync(socket, endpoint);
+        }
+    }
+
+    public void ResumeReceive(VirtualSocket socket)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        (socket.Host as PlainEndpoint)?.Room.Set();
+    }
+
+    public int SendDatagram(VirtualSocket socket, IPEndPoint to, ReadOnlySpan<byte> payload)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        if (socket.Host is not PlainEndpoint endpoint)
+        {
+            return SocketErrno.EINVAL;
+        }
+
+        try
+        {
+            endpoint.Socket.SendTo(payload, SocketFlags.None, to);
+            return 0;
+        }
+        catch (SocketException e)
+        {
+            return SocketErrorMapping.ToErrno(e);
+        }
+    }
+
+    public void ApplyOptions(VirtualSocket socket)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        if (socket.Host is PlainEndpoint endpoint)
+        {
+            Apply(socket.Options, endpoint.Socket, socket.Type);
+        }
+    }
+
+    public void Close(VirtualSocket socket)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        if (socket.Host is not PlainEndpoint endpoint)
+        {
+            return;
+        }
+
+        endpoint.Receiving.Cancel();
+        endpoint.Room.Set();
+        var abortive = socket.Options.LingerEnabled && socket.Options.LingerSeconds == 0;
+        if (abortive || socket.Type != VirtualSocketType.Stream || socket.Status == SocketStatus.Listening || socket.Reset)
+        {
+            if (abortive)
+            {
+                TrySetLinger(endpoint.Socket);
+            }
+
+            endpoint.Dispose();
+            return;
+        }
+
+        // Like close(2): queued output still goes out, then FIN; the pump disposes the endpoint when done.
+        endpoint.CloseRequested = true;
+        endpoint.Sending.CancelAfter(CloseGrace);
+        if (!endpoint.Pumping)
+        {
+            endpoint.Pumping = true;
+            _ = PumpAsync(socket, endpoint);
+        }
+    }
+
+    public void Dispose()
+    {
+    }
+
+    private async Task AcceptAsync(VirtualSocket listener, PlainEndpoint endpoint)
+    {
+        var stack = Stack;
+        var token = endpoint.Receiving.Token;
+        try
+        {
+            while (!token.IsCancellationRequested)
+            {
+                while (stack.AcceptRoom(listener) == 0)
+                {
+                    await endpoint.Room.WaitAsync(token).ConfigureAwait(false);
+                }
+
+                var hostConnection = await endpoint.Socket.AcceptAsync(token).ConfigureAwait(false);
+                var connectionEndpoint = new PlainEndpoint(hostConnection);
+                var connection = new VirtualSocket
+                {
+                    Host = connectionEndpoint,
+                    HostEndpoint = hostConnection.LocalEndPoint?.ToString(),
+                    Options = listener.Options.Clone(),
+                };
+                Apply(connection.Options, hostConnection, VirtualSocketType.Stream);
+                if (!stack.OnAccepted(listener, connection, (IPEndPoint)hostConnection.RemoteEndPoint!))
+                {
+                    connectionEndpoint.Dispose();
+                    return;
+                }
+
+                // Bytes that arrive before the guest accepts wait in the new socket's receive queue.
+                _ = ReceiveAsync(connection, connectionEndpoint);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        catch (SocketException)
+        {
+            // The listener was closed under the loop; the guest already knows, since it closed it.
+        }
+    }
+
+    private async Task ConnectAsync(VirtualSocket socket, PlainEndpoint endpoint, IPEndPoint remote)
+    {
+        var stack = Stack;
+        try
+        {
+            await endpoint.Socket.ConnectAsync(remote, endpoint.Receiving.Token).ConfigureAwait(false);
+            lock (stack.SyncRoot)
+            {
+                socket.HostEndpoint = endpoint.Socket.LocalEndPoint?.ToString();
+            }
+
+            stack.OnConnected(socket, (IPEndPoint)endpoint.Socket.LocalEndPoint!);
+            _ = ReceiveAsync(socket, endpoint);
+            lock (stack.SyncRoot)
+            {
+                // Bytes the guest queued while connecting (non-blocking sends) go now.
+                Transmit(socket);
+            }
+        }
+        catch (SocketException e)
+        {
+            stack.OnConnectFailed(socket, SocketErrorMapping.ToErrno(e));
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private async Task ReceiveAsync(VirtualSocket socket, PlainEndpoint endpoint)
+    {
+        var stack = Stack;
+        var token = endpoint.Receiving.Token;
+        var buffer = new byte[BufferSize];
+        try
+        {
+            while (true)
+            {
+                int room;
+                while ((room = stack.ReceiveRoom(socket)) == 0)
+                {
+                    await endpoint.Room.WaitAsync(token).ConfigureAwait(false);
+                }
+
+                var n = await endpoint.Socket.ReceiveAsync(buffer.AsMemory(0, Math.Min(room, buffer.Length)), SocketFlags.None, token).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    stack.OnPeerClosed(socket);
+                    return;
+                }
+
+                stack.OnReceived(socket, buffer.AsSpan(0, n));
+            }
+        }
+        catch (SocketException e)
+        {
+            stack.OnReset(socket, SocketErrorMapping.ToErrno(e));
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private async Task ReceiveDatagramsAsync(VirtualSocket socket, PlainEndpoint endpoint)
+    {
+        var stack = Stack;
+        var token = endpoint.Receiving.Token;
+        var buffer = new byte[BufferSize];
+        EndPoint any = endpoint.Socket.AddressFamily == AddressFamily.InterNetworkV6
+            ? new IPEndPoint(IPAddress.IPv6Any, 0)
+            : new IPEndPoint(IPAddress.Any, 0);
+        try
+        {
+            while (true)
+            {
+                while (!stack.HasDatagramRoom(socket))
+                {
+                    await endpoint.Room.WaitAsync(token).ConfigureAwait(false);
+                }
+
+                var result = await endpoint.Socket.ReceiveFromAsync(buffer, SocketFlags.None, any, token).ConfigureAwait(false);
+                var from = GuestEndpoint.From((IPEndPoint)result.RemoteEndPoint);
+                stack.OnDatagram(socket, new Datagram(from, buffer.AsSpan(0, result.ReceivedBytes).ToArray()));
+            }
+        }
+        catch (SocketException)
+        {
+            // ICMP errors surface here on Linux; UDP carries on regardless, so keep no state.
+            if (!token.IsCancellationRequested)
+            {
+                _ = ReceiveDatagramsAsync(socket, endpoint);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    /// <summary>Drains the send queue to the host socket, then sends FIN if the guest shut its write side, then ends.</summary>
+    private async Task PumpAsync(VirtualSocket socket, PlainEndpoint endpoint)
+    {
+        var stack = Stack;
+        var buffer = new byte[BufferSize];
+        try
+        {
+            while (true)
+            {
+                var n = stack.PeekForTransmit(socket, buffer, out _);
+                if (n == 0)
+                {
+                    bool sendFin;
+                    bool dispose;
+                    lock (stack.SyncRoot)
+                    {
+                        if (!socket.SendQueue.IsEmpty)
+                        {
+                            continue;
+                        }
+
+                        endpoint.Pumping = false;
+                        sendFin = (socket.WriteShut || endpoint.CloseRequested) && !endpoint.FinSent;
+                        endpoint.FinSent |= sendFin;
+                        dispose = endpoint.CloseRequested;
+                    }
+
+                    if (sendFin)
+                    {
+                        endpoint.Socket.Shutdown(SocketShutdown.Send);
+                    }
+
+                    if (dispose)
+                    {
+                        endpoint.Dispose();
+                    }
+
+                    return;
+                }
+
+                var sent = await endpoint.Socket.SendAsync(buffer.AsMemory(0, n), SocketFlags.None, endpoint.Sending.Token).ConfigureAwait(false);
+                stack.OnTransmitted(socket, sent);
+            }
+        }
+        catch (SocketException e)
+        {
+            stack.OnReset(socket, SocketErrorMapping.ToErrno(e));
+            EndPump(stack, endpoint);
+        }
+        catch (OperationCanceledException)
+        {
+            EndPump(stack, endpoint);
+        }
+        catch (ObjectDisposedException)
+        {
+            EndPump(stack, endpoint);
+        }
+    }
+
+    private static void EndPump(VirtualSocketStack stack, PlainEndpoint endpoint)
+    {
+        bool dispose;
+        lock (stack.SyncRoot)
+        {
+            endpoint.Pumping = false;
+            dispose = endpoint.CloseRequested;
+        }
+
+        if (dispose)
+        {
+            endpoint.Dispose();
+        }
+    }
+
+    private static void Apply(SocketOptions options, Socket socket, VirtualSocketType type)
+    {
+        try
+        {
+            socket.SendBufferSize = options.SendBufferSize;
+            socket.ReceiveBufferSize = options.ReceiveBufferSize;
+            if (type == VirtualSocketType.Stream)
+            {
+                socket.NoDelay = options.NoDelay;
+                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, options.KeepAlive);
+            }
+        }
+        catch (SocketException)
+        {
+            // Options are advice to the host stack; a socket that refuses one still works.
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private static void TrySetLinger(Socket socket)
+    {
+        try
+        {
+            socket.LingerState = new LingerOption(true, 0);
+        }
+        catch (SocketException)
+        {
+        }
+    }
+}
