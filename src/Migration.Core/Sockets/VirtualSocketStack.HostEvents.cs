@@ -32,7 +32,11 @@ public sealed partial class VirtualSocketStack
             connection.Protocol = VirtualSocketProtocol.Tcp;
             connection.Family = listener.Family;
             connection.Status = SocketStatus.Connected;
-            connection.LocalAddress = listener.LocalAddress;
+            // The guest sees its own port, on the concrete address the client reached when it bound the wildcard.
+            connection.LocalAddress = listener.LocalAddress is { IsAny: true } any
+                && connection.HostEndpoint is { } host && IPEndPoint.TryParse(host, out var reached)
+                ? new GuestEndpoint(Normalize(reached, listener.Family).Address.GetAddressBytes(), any.Port)
+                : listener.LocalAddress;
             connection.RemoteAddress = GuestEndpoint.From(Normalize(peer, listener.Family));
             connection.Id = -1;
             connection.Events = connection.ComputeEvents();

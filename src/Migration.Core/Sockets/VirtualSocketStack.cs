@@ -25,7 +25,11 @@ public sealed partial class VirtualSocketStack : IDisposable
         network.Attach(this);
     }
 
-    /// <summary>Fires (outside the lock) whenever host I/O changed a socket, so a blocked guest call can be issued again.</summary>
+    /// <summary>
+    /// Fires whenever host I/O changed a socket, so a blocked guest call can be issued again. Usually outside the
+    /// lock, but a send that the host completes at once fires it on the caller's thread with the lock held:
+    /// handlers must only signal, never call back into the stack from another thread and wait.
+    /// </summary>
     public event Action? Changed;
 
     /// <summary>A guest port was bound to a host endpoint; lets a front end print the mapping.</summary>
@@ -298,135 +302,6 @@ public sealed partial class VirtualSocketStack : IDisposable
         }
     }
 
-    public SocketCallResult Send(int id, ReadOnlySpan<byte> data)
-    {
-        lock (SyncRoot)
-        {
-            if (!_sockets.TryGetValue(id, out var socket))
-            {
-                return SocketCallResult.Error(SocketErrno.EBADF);
-            }
-
-            if (socket.Type == VirtualSocketType.Datagram)
-            {
-                return socket.RemoteAddress is { } to ? SendDatagramLocked(socket, to, data) : SocketCallResult.Error(SocketErrno.EDESTADDRREQ);
-            }
-
-            if (socket.Reset)
-            {
-                return SocketCallResult.Error(socket.PendingError == SocketErrno.ECONNRESET ? TakeError(socket) : SocketErrno.EPIPE);
-            }
-
-            if (socket.WriteShut)
-            {
-                return SocketCallResult.Error(SocketErrno.EPIPE);
-            }
-
-            if (socket.Status is not (SocketStatus.Connected or SocketStatus.Sending or SocketStatus.Receiving or SocketStatus.Shutdown))
-            {
-                return socket.Status == SocketStatus.Connecting && socket.Blocking ? SocketCallResult.Block : SocketCallResult.Error(SocketErrno.ENOTCONN);
-            }
-
-            if (data.Length == 0)
-            {
-                return SocketCallResult.Ok();
-            }
-
-            var accepted = socket.SendQueue.Enqueue(data);
-            if (accepted == 0)
-            {
-                return socket.Blocking ? SocketCallResult.Block : SocketCallResult.Error(SocketErrno.EAGAIN);
-            }
-
-            socket.RefreshConnectedStatus();
-            _network.Transmit(socket);
-            return SocketCallResult.Ok(accepted);
-        }
-    }
-
-    public SocketCallResult Receive(int id, Span<byte> destination, bool peek)
-    {
-        lock (SyncRoot)
-        {
-            if (!_sockets.TryGetValue(id, out var socket))
-            {
-                return SocketCallResult.Error(SocketErrno.EBADF);
-            }
-
-            if (socket.Type == VirtualSocketType.Datagram)
-            {
-                return ReceiveDatagramLocked(socket, destination, peek, out _);
-            }
-
-            if (!socket.ReceiveQueue.IsEmpty && destination.Length > 0)
-            {
-                var n = peek ? socket.ReceiveQueue.Peek(destination) : socket.ReceiveQueue.Dequeue(destination);
-                socket.RefreshConnectedStatus();
-                if (!peek)
-                {
-                    _network.ResumeReceive(socket);
-                }
-
-                return SocketCallResult.Ok(n);
-            }
-
-            if (socket.Reset)
-            {
-                return socket.PendingError != 0 ? SocketCallResult.Error(TakeError(socket)) : SocketCallResult.Ok(0);
-            }
-
-            if (socket.PeerClosed || socket.ReadShut || destination.Length == 0)
-            {
-                return SocketCallResult.Ok(0);
-            }
-
-            if (socket.Status is SocketStatus.Unconnected or SocketStatus.Bound or SocketStatus.Listening or SocketStatus.Disconnected)
-            {
-                return SocketCallResult.Error(SocketErrno.ENOTCONN);
-            }
-
-            return socket.Blocking ? SocketCallResult.Block : SocketCallResult.Error(SocketErrno.EAGAIN);
-        }
-    }
-
-    public SocketCallResult SendTo(int id, ReadOnlySpan<byte> data, GuestEndpoint? to)
-    {
-        lock (SyncRoot)
-        {
-            if (!_sockets.TryGetValue(id, out var socket))
-            {
-                return SocketCallResult.Error(SocketErrno.EBADF);
-            }
-
-            if (socket.Type != VirtualSocketType.Datagram || to is null)
-            {
-                return to is null ? SocketCallResult.Error(SocketErrno.EDESTADDRREQ) : SocketCallResult.Error(SocketErrno.EISCONN);
-            }
-
-            return SendDatagramLocked(socket, to, data);
-        }
-    }
-
-    public SocketCallResult ReceiveFrom(int id, Span<byte> destination, bool peek, out GuestEndpoint? from)
-    {
-        from = null;
-        lock (SyncRoot)
-        {
-            if (!_sockets.TryGetValue(id, out var socket))
-            {
-                return SocketCallResult.Error(SocketErrno.EBADF);
-            }
-
-            if (socket.Type != VirtualSocketType.Datagram)
-            {
-                from = socket.RemoteAddress;
-                return Receive(id, destination, peek);
-            }
-
-            return ReceiveDatagramLocked(socket, destination, peek, out from);
-        }
-    }
-
     public SocketCallResult Shutdown(int id, bool read, bool write)
     {
         lock (SyncRoot)
@@ -473,8 +348,9 @@ public sealed partial class VirtualSocketStack : IDisposable
                 return SocketCallResult.Error(SocketErrno.EBADF);
             }
 
-            socket.Status = SocketStatus.Terminated;
+            // The backend sees the socket as it was (listening, connected) to choose how to close it.
             _network.Close(socket);
+            socket.Status = SocketStatus.Terminated;
             ClosePendingConnections(socket);
             return SocketCallResult.Ok();
         }
@@ -494,113 +370,6 @@ public sealed partial class VirtualSocketStack : IDisposable
         }
     }
 
-    public SocketCallResult GetName(int id, bool peer, out GuestEndpoint? endpoint)
-    {
-        endpoint = null;
-        lock (SyncRoot)
-        {
-            if (!_sockets.TryGetValue(id, out var socket))
-            {
-                return SocketCallResult.Error(SocketErrno.EBADF);
-            }
-
-            endpoint = peer ? socket.RemoteAddress : socket.LocalAddress ?? Unspecified(socket.Family);
-            return endpoint is null ? SocketCallResult.Error(SocketErrno.ENOTCONN) : SocketCallResult.Ok();
-        }
-    }
-
-    /// <summary>Reads an option as Linux reports it; see <see cref="SocketOptionNames"/>.</summary>
-    public SocketCallResult GetOption(int id, int level, int name, out int value, out int second)
-    {
-        value = 0;
-        second = 0;
-        lock (SyncRoot)
-        {
-            if (!_sockets.TryGetValue(id, out var socket))
-            {
-                return SocketCallResult.Error(SocketErrno.EBADF);
-            }
-
-            var o = socket.Options;
-            switch ((level, name))
-            {
-                case (SocketOptionNames.SolSocket, SocketOptionNames.SoReuseAddr): value = o.ReuseAddress ? 1 : 0; break;
-                case (SocketOptionNames.SolSocket, SocketOptionNames.SoType): value = (int)socket.Type; break;
-                case (SocketOptionNames.SolSocket, SocketOptionNames.SoError):
-                    value = TakeError(socket);
-                    socket.Events = socket.ComputeEvents();
-                    break;
-                case (SocketOptionNames.SolSocket, SocketOptionNames.SoSndBuf): value = o.SendBufferSize; break;
-                case (SocketOptionNames.SolSocket, SocketOptionNames.SoRcvBuf): value = o.ReceiveBufferSize; break;
-                case (SocketOptionNames.SolSocket, SocketOptionNames.SoKeepAlive): value = o.KeepAlive ? 1 : 0; break;
-                case (SocketOptionNames.SolSocket, SocketOptionNames.SoLinger):
-                    value = o.LingerEnabled ? 1 : 0;
-                    second = o.LingerSeconds;
-                    break;
-                case (SocketOptionNames.IpProtoTcp, SocketOptionNames.TcpNoDelay): value = o.NoDelay ? 1 : 0; break;
-                default: return SocketCallResult.Error(SocketErrno.ENOPROTOOPT);
-            }
-
-            return SocketCallResult.Ok();
-        }
-    }
-
-    public SocketCallResult SetOption(int id, int level, int name, int value, int second)
-    {
-        lock (SyncRoot)
-        {
-            if (!_sockets.TryGetValue(id, out var socket))
-            {
-                return SocketCallResult.Error(SocketErrno.EBADF);
-            }
-
-            var o = socket.Options;
-            switch ((level, name))
-            {
-                case (SocketOptionNames.SolSocket, SocketOptionNames.SoReuseAddr): o.ReuseAddress = value != 0; break;
-                case (SocketOptionNames.SolSocket, SocketOptionNames.SoKeepAlive): o.KeepAlive = value != 0; break;
-                case (SocketOptionNames.SolSocket, SocketOptionNames.SoSndBuf): o.SendBufferSize = Math.Clamp(value, 4096, 4 << 20); break;
-                case (SocketOptionNames.SolSocket, SocketOptionNames.SoRcvBuf): o.ReceiveBufferSize = Math.Clamp(value, 4096, 4 << 20); break;
-                case (SocketOptionNames.SolSocket, SocketOptionNames.SoLinger):
-                    o.LingerEnabled = value != 0;
-                    o.LingerSeconds = Math.Max(0, second);
-                    break;
-                case (SocketOptionNames.IpProtoTcp, SocketOptionNames.TcpNoDelay): o.NoDelay = value != 0; break;
-                case (SocketOptionNames.SolSocket, SocketOptionNames.SoType or SocketOptionNames.SoError): return SocketCallResult.Error(SocketErrno.ENOPROTOOPT);
-                default: return SocketCallResult.Error(SocketErrno.ENOPROTOOPT);
-            }
-
-            _network.ApplyOptions(socket);
-            return SocketCallResult.Ok();
-        }
-    }
-
-    /// <summary>The events of each handle (Invalid for an unknown one), masked as poll reports them: errors and hang-ups always.</summary>
-    public int Poll(ReadOnlySpan<int> ids, ReadOnlySpan<SocketEvents> interest, Span<SocketEvents> result)
-    {
-        var ready = 0;
-        lock (SyncRoot)
-        {
-            for (var i = 0; i < ids.Length; i++)
-            {
-                if (ids[i] < 0)
-                {
-                    result[i] = SocketEvents.None;
-                    continue;
-                }
-
-                var events = _sockets.TryGetValue(ids[i], out var socket) ? socket.ComputeEvents() : SocketEvents.Invalid;
-                result[i] = events & (interest[i] | SocketEvents.Error | SocketEvents.HangUp | SocketEvents.Invalid);
-                if (result[i] != SocketEvents.None)
-                {
-                    ready++;
-                }
-            }
-        }
-
-        return ready;
-    }
-
     public void Dispose()
     {
         lock (SyncRoot)
@@ -617,60 +386,16 @@ public sealed partial class VirtualSocketStack : IDisposable
         _network.Dispose();
     }
 
-    private SocketCallResult SendDatagramLocked(VirtualSocket socket, GuestEndpoint to, ReadOnlySpan<byte> data)
-    {
-        if (to.Family != socket.Family)
-        {
-            return SocketCallResult.Error(SocketErrno.EAFNOSUPPORT);
-        }
-
-        if (socket.LocalAddress is null)
-        {
-            // An unbound UDP socket gets an ephemeral port on its first send, as on Linux.
-            var any = new GuestEndpoint(new byte[socket.Family == VirtualAddressFamily.IPv4 ? 4 : 16], 0);
-            var bindError = _network.Bind(socket, _ports.Resolve(any));
-            if (bindError != 0)
-            {
-                return SocketCallResult.Error(bindError);
-            }
-
-            socket.LocalAddress = socket.HostEndpoint is { } h && IPEndPoint.TryParse(h, out var actual) ? new GuestEndpoint(any.Address, actual.Port) : any;
-            socket.Status = SocketStatus.Bound;
-        }
-
-        var error = _network.SendDatagram(socket, to.ToIPEndPoint(), data);
-        return error == 0 ? SocketCallResult.Ok(data.Length) : SocketCallResult.Error(error);
-    }
-
-    private SocketCallResult ReceiveDatagramLocked(VirtualSocket socket, Span<byte> destination, bool peek, out GuestEndpoint? from)
-    {
-        from = null;
-        if (socket.DatagramQueue.Count == 0)
-        {
-            return socket.Blocking ? SocketCallResult.Block : SocketCallResult.Error(SocketErrno.EAGAIN);
-        }
-
-        var datagram = socket.DatagramQueue[0];
-        if (!peek)
-        {
-            socket.DatagramQueue.RemoveAt(0);
-            _network.ResumeReceive(socket);
-        }
-
-        from = datagram.From;
-        var n = Math.Min(destination.Length, datagram.Payload.Length);
-        datagram.Payload.AsSpan(0, n).CopyTo(destination);
-        socket.Events = socket.ComputeEvents();
-        return SocketCallResult.Ok(n);
-    }
-
     /// <summary>Connections the guest never accepted have no handle: closing their listener is their only close, as on Linux.</summary>
     private void ClosePendingConnections(VirtualSocket listener)
     {
         foreach (var pending in listener.ConnectionQueue)
         {
-            pending.Status = SocketStatus.Terminated;
+            // Linux resets connections that were never accepted; a zero linger makes the backend do the same.
+            pending.Options.LingerEnabled = true;
+            pending.Options.LingerSeconds = 0;
             _network.Close(pending);
+            pending.Status = SocketStatus.Terminated;
         }
 
         listener.ConnectionQueue.Clear();
@@ -690,30 +415,5 @@ public sealed partial class VirtualSocketStack : IDisposable
         var error = socket.PendingError;
         socket.PendingError = 0;
         return error;
-    }
-
-    private static GuestEndpoint Unspecified(VirtualAddressFamily family) =>
-        new(new byte[family == VirtualAddressFamily.IPv4 ? 4 : 16], 0);
-
-    private int FreeHandle()
-    {
-        if (_sockets.Count >= MaxSockets)
-        {
-            return -1;
-        }
-
-        // Lowest free handle, as POSIX does for descriptors; handles are few, so a scan is cheap.
-        var candidate = 0;
-        foreach (var id in _sockets.Keys)
-        {
-            if (id != candidate)
-            {
-                break;
-            }
-
-            candidate++;
-        }
-
-        return candidate;
     }
 }

@@ -17,6 +17,8 @@ public sealed class PlainHostNetwork : IHostNetwork
     /// <summary>How long a closed socket may keep flushing queued output to a peer that does not read.</summary>
     private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(30);
 
+    private static readonly TimeSpan AcceptRetryDelay = TimeSpan.FromMilliseconds(50);
+
     private VirtualSocketStack? _stack;
 
     private VirtualSocketStack Stack => _stack ?? throw new InvalidOperationException("the backend is not attached to a socket stack");
@@ -30,6 +32,8 @@ public sealed class PlainHostNetwork : IHostNetwork
         var hostSocket = socket.Type == VirtualSocketType.Stream
             ? new Socket(host.AddressFamily, SocketType.Stream, ProtocolType.Tcp)
             : new Socket(host.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        // Options that matter for bind (reuse-address) must be on the socket before it binds.
+        Apply(socket.Options, hostSocket, socket.Type);
         try
         {
             hostSocket.Bind(host);
@@ -43,7 +47,6 @@ public sealed class PlainHostNetwork : IHostNetwork
         var endpoint = new PlainEndpoint(hostSocket);
         socket.Host = endpoint;
         socket.HostEndpoint = hostSocket.LocalEndPoint?.ToString();
-        Apply(socket.Options, endpoint.Socket, socket.Type);
         if (socket.Type == VirtualSocketType.Datagram)
         {
             _ = ReceiveDatagramsAsync(socket, endpoint);
@@ -181,7 +184,18 @@ public sealed class PlainHostNetwork : IHostNetwork
                     await endpoint.Room.WaitAsync(token).ConfigureAwait(false);
                 }
 
-                var hostConnection = await endpoint.Socket.AcceptAsync(token).ConfigureAwait(false);
+                Socket hostConnection;
+                try
+                {
+                    hostConnection = await endpoint.Socket.AcceptAsync(token).ConfigureAwait(false);
+                }
+                catch (SocketException) when (!token.IsCancellationRequested && endpoint.Socket.IsBound)
+                {
+                    // Out of host descriptors or a connection aborted in the queue: the listener itself is fine.
+                    await Task.Delay(AcceptRetryDelay, token).ConfigureAwait(false);
+                    continue;
+                }
+
                 var connectionEndpoint = new PlainEndpoint(hostConnection);
                 var connection = new VirtualSocket
                 {
@@ -396,6 +410,13 @@ public sealed class PlainHostNetwork : IHostNetwork
     {
         try
         {
+            // Only ever turned on: .NET already sets SO_REUSEADDR on Linux, and clearing it would leave a restarted
+            // server unable to bind while its old connections sit in TIME_WAIT.
+            if (options.ReuseAddress)
+            {
+                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            }
+
             socket.SendBufferSize = options.SendBufferSize;
             socket.ReceiveBufferSize = options.ReceiveBufferSize;
             if (type == VirtualSocketType.Stream)

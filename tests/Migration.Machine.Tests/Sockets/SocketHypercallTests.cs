@@ -199,6 +199,25 @@ public class SocketHypercallTests
     }
 
     [Fact]
+    public async Task Accept_with_a_bad_address_buffer_is_EFAULT_and_loses_no_connection()
+    {
+        const ulong address = Structures, length = Structures + 0x40;
+        var p = new SocketProgram();
+        var bad = p.Call(H.Accept, 0, 0x10, U(length), 0);
+        var good = p.Call(H.Accept, 0, U(address), U(length), 0x800);
+        using var m = Create(p, Data(length, UInt32(16)));
+        var (listener, endpoint) = m.Listen(blocking: false);
+        using var client = await ConnectClient(endpoint);
+        await m.WaitUntil(listener, s => s.ConnectionQueue.Count == 1, "the connection is queued");
+
+        await m.RunToExit();
+
+        Assert.Equal(EFault, m.Result(bad));
+        Assert.Equal(1, m.Result(good));
+        Assert.Equal(2, m.Sockets.Count);
+    }
+
+    [Fact]
     public async Task Accept_truncates_the_address_to_the_guests_buffer_and_reports_the_full_size()
     {
         const ulong address = Structures, length = Structures + 0x40;

@@ -95,8 +95,8 @@ internal sealed class SocketHypercalls(GuestMemory memory, GuestClock clock, Vir
 
     private HypercallOutcome Accept(int handle, ulong address, ulong lengthAddress, int flags)
     {
-        // Check the output buffer before taking a connection off the queue, so a bad pointer loses nothing.
-        if (address != 0 && !memory.Contains(lengthAddress, 4))
+        // Check the output buffers before taking a connection off the queue, so a bad pointer loses nothing.
+        if (!AddressBufferValid(address, lengthAddress))
         {
             return HypercallOutcome.Error(SocketErrno.EFAULT);
         }
@@ -131,7 +131,7 @@ internal sealed class SocketHypercalls(GuestMemory memory, GuestClock clock, Vir
             return HypercallOutcome.Error(SocketErrno.EFAULT);
         }
 
-        if (fromAddress != 0 && !memory.Contains(fromLengthAddress, 4))
+        if (!AddressBufferValid(fromAddress, fromLengthAddress))
         {
             return HypercallOutcome.Error(SocketErrno.EFAULT);
         }
@@ -149,6 +149,23 @@ internal sealed class SocketHypercalls(GuestMemory memory, GuestClock clock, Vir
         }
 
         return NonBlockingIfAsked(result, flags);
+    }
+
+    /// <summary>An optional (address, length pointer) output pair is either absent or entirely inside RAM.</summary>
+    private bool AddressBufferValid(ulong address, ulong lengthAddress)
+    {
+        if (address == 0)
+        {
+            return true;
+        }
+
+        if (!memory.TryGetSpan(lengthAddress, 4, out var lengthBytes))
+        {
+            return false;
+        }
+
+        var capacity = Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(lengthBytes), (uint)GuestSocketAddress.IPv6Size);
+        return memory.Contains(address, capacity);
     }
 
     private static HypercallOutcome NonBlockingIfAsked(SocketCallResult result, int flags) =>
@@ -179,6 +196,14 @@ internal sealed class SocketHypercalls(GuestMemory memory, GuestClock clock, Vir
         }
 
         var capacity = BinaryPrimitives.ReadUInt32LittleEndian(lengthBytes);
+        var size = level == SocketOptionNames.SolSocket && name == SocketOptionNames.SoLinger ? 8 : 4;
+        var stored = (int)Math.Min(capacity, (uint)size);
+        // Checked before reading: SO_ERROR is cleared by the read and must not be lost to a bad pointer.
+        if (!memory.Contains(value, (ulong)stored))
+        {
+            return HypercallOutcome.Error(SocketErrno.EFAULT);
+        }
+
         var result = stack.GetOption(handle, level, name, out var first, out var second);
         if (result.Value < 0)
         {
@@ -188,12 +213,6 @@ internal sealed class SocketHypercalls(GuestMemory memory, GuestClock clock, Vir
         Span<byte> encoded = stackalloc byte[8];
         BinaryPrimitives.WriteInt32LittleEndian(encoded, first);
         BinaryPrimitives.WriteInt32LittleEndian(encoded[4..], second);
-        var size = level == SocketOptionNames.SolSocket && name == SocketOptionNames.SoLinger ? 8 : 4;
-        var stored = (int)Math.Min(capacity, (uint)size);
-        if (!memory.Contains(value, (ulong)stored))
-        {
-            return HypercallOutcome.Error(SocketErrno.EFAULT);
-        }
 
         memory.Write(value, encoded[..stored]);
         BinaryPrimitives.WriteUInt32LittleEndian(encoded, (uint)stored);
