@@ -65,16 +65,6 @@ void reply_number(struct client *c, char prefix, int64_t value)
     reply_bytes(c, text, length);
 }
 
-void reply_integer(struct client *c, int64_t value)
-{
-    reply_number(c, ':', value);
-}
-
-void reply_array(struct client *c, int64_t count)
-{
-    reply_number(c, '*', count);
-}
-
 void reply_bulk(struct client *c, const char *bytes, size_t length)
 {
     if (c->reply_failed || !out_reserve(c, length + FORMAT_U64_CAPACITY + 5)) {
@@ -83,21 +73,6 @@ void reply_bulk(struct client *c, const char *bytes, size_t length)
     reply_number(c, '$', (int64_t)length);
     reply_bytes(c, bytes, length);
     reply_bytes(c, "\r\n", 2);
-}
-
-void reply_nil(struct client *c)
-{
-    reply_text(c, "$-1\r\n");
-}
-
-void reply_ok(struct client *c)
-{
-    reply_text(c, "+OK\r\n");
-}
-
-void reply_oom(struct client *c)
-{
-    reply_bytes(c, OOM_ERROR, sizeof(OOM_ERROR) - 1);
 }
 
 /* Appends `text` with CR, LF and other control bytes made blanks, at most `limit` bytes. */
@@ -183,16 +158,6 @@ int parse_int64(const char *text, size_t length, int64_t *value)
 }
 
 /* ---- requests ---- */
-
-void parse_reset(struct client *c)
-{
-    c->kind = 0;
-    c->pos = 0;
-    c->need = 0;
-    c->expected = -1;
-    c->bulk = -1;
-    c->argc = 0;
-}
 
 /* Answers a protocol error; the connection closes once it is sent. */
 int protocol_error(struct client *c, const char *message)

@@ -18,13 +18,34 @@ int out_reserve(struct client *c, size_t length);
 void reply_bytes(struct client *c, const char *bytes, size_t length);
 void reply_text(struct client *c, const char *text);
 void reply_number(struct client *c, char prefix, int64_t value);
-void reply_integer(struct client *c, int64_t value);
-void reply_array(struct client *c, int64_t count);
 void reply_bulk(struct client *c, const char *bytes, size_t length);
-void reply_nil(struct client *c);
-void reply_ok(struct client *c);
-void reply_oom(struct client *c);
 void reply_sanitized(struct client *c, const char *text, size_t length, size_t limit);
+
+/* In the header so that a command's closing reply costs no extra call. */
+static inline void reply_integer(struct client *c, int64_t value)
+{
+    reply_number(c, ':', value);
+}
+
+static inline void reply_array(struct client *c, int64_t count)
+{
+    reply_number(c, '*', count);
+}
+
+static inline void reply_nil(struct client *c)
+{
+    reply_bytes(c, "$-1\r\n", 5);
+}
+
+static inline void reply_ok(struct client *c)
+{
+    reply_bytes(c, "+OK\r\n", 5);
+}
+
+static inline void reply_oom(struct client *c)
+{
+    reply_bytes(c, OOM_ERROR, sizeof(OOM_ERROR) - 1);
+}
 
 /* Arguments of the parsed request; index 0 is the command name. */
 static inline const char *arg_bytes(const struct client *c, size_t index)
@@ -46,8 +67,18 @@ int parse_int64(const char *text, size_t length, int64_t *value);
  * after a protocol error, -2 when memory for the arguments ran out. After a command,
  * the request's c->pos bytes are consumed and parse_reset readies the next one.
  */
-void parse_reset(struct client *c);
+static inline void parse_reset(struct client *c)
+{
+    c->kind = 0;
+    c->pos = 0;
+    c->need = 0;
+    c->expected = -1;
+    c->bulk = -1;
+    c->argc = 0;
+}
+
 int parse_request(struct client *c);
+/* Also for limits found outside the parser; returns -1 for parse_request to pass on. */
 int protocol_error(struct client *c, const char *message);
 
 #endif /* KV_RESP_H */
