@@ -97,4 +97,55 @@ public class KvServerTests
 
         Assert.False(server.Machine.Completion.IsCompleted, $"guest ended: {server.ConsoleText}");
     }
+
+    [Fact]
+    public async Task A_one_gibibyte_guest_holds_a_million_keys()
+    {
+        var cli = ExternalTool.Require("redis-cli", "redis-tools");
+        await using var server = await GuestServer.StartAsync("kv", 6379, 1UL << 30);
+        var port = server.HostPort.ToString(CultureInfo.InvariantCulture);
+
+        var (code, output, error) = await ExternalTool.RunAsync(cli, ["-h", "127.0.0.1", "-p", port, "--pipe"],
+            TimeSpan.FromMinutes(3), MassInsert(1_000_000, i => $"key:{i:D9}", i => $"v{i}"));
+        Assert.True(code == 0, error + output);
+        Assert.Contains("errors: 0, replies: 1000000", output, StringComparison.Ordinal);
+
+        var (_, size, _) = await ExternalTool.RunAsync(cli, ["-h", "127.0.0.1", "-p", port, "dbsize"], TimeSpan.FromSeconds(30));
+        Assert.Equal("1000000", size.Trim());
+        var (_, value, _) = await ExternalTool.RunAsync(cli, ["-h", "127.0.0.1", "-p", port, "get", "key:000765432"], TimeSpan.FromSeconds(30));
+        Assert.Equal("v765432", value.Trim());
+    }
+
+    [Fact]
+    public async Task Running_out_of_guest_memory_answers_an_error_and_the_server_keeps_serving()
+    {
+        var cli = ExternalTool.Require("redis-cli", "redis-tools");
+        await using var server = await GuestServer.StartAsync("kv", 6379, 16UL << 20);
+        var port = server.HostPort.ToString(CultureInfo.InvariantCulture);
+
+        var (_, output, _) = await ExternalTool.RunAsync(cli, ["-h", "127.0.0.1", "-p", port, "--pipe"],
+            TimeSpan.FromMinutes(2), MassInsert(200_000, i => $"key:{i:D9}", _ => new string('v', 32)));
+        Assert.Matches("errors: [1-9][0-9]*, replies: 200000", output);
+
+        var (_, set, _) = await ExternalTool.RunAsync(cli, ["-h", "127.0.0.1", "-p", port, "set", "one-more", "value"], TimeSpan.FromSeconds(30));
+        Assert.StartsWith("OOM", set.Trim(), StringComparison.Ordinal);
+        var (_, ping, _) = await ExternalTool.RunAsync(cli, ["-h", "127.0.0.1", "-p", port, "ping"], TimeSpan.FromSeconds(30));
+        Assert.Equal("PONG", ping.Trim());
+        var (_, first, _) = await ExternalTool.RunAsync(cli, ["-h", "127.0.0.1", "-p", port, "get", "key:000000000"], TimeSpan.FromSeconds(30));
+        Assert.Equal(new string('v', 32), first.Trim());
+        Assert.False(server.Machine.Completion.IsCompleted, $"guest ended: {server.ConsoleText}");
+    }
+
+    private static byte[] MassInsert(int count, Func<int, string> key, Func<int, string> value)
+    {
+        var commands = new System.Text.StringBuilder(count * 40);
+        for (var i = 0; i < count; i++)
+        {
+            var k = key(i);
+            var v = value(i);
+            commands.Append(CultureInfo.InvariantCulture, $"*3\r\n$3\r\nSET\r\n${k.Length}\r\n{k}\r\n${v.Length}\r\n{v}\r\n");
+        }
+
+        return System.Text.Encoding.ASCII.GetBytes(commands.ToString());
+    }
 }
