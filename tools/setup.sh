@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 packages=(
   gcc-riscv64-unknown-elf   # rebuilds the committed guest ELFs; tests check they are byte-identical
   make
+  gcc                       # native build of the guests: the host-side reference their output is checked against
+  libc6-dev
   redis-tools               # redis-benchmark and redis-cli: real clients of the kv guest in tests
   netcat-openbsd            # nc: real client of the echo guest in tests
 )
@@ -21,8 +23,9 @@ if ((${#missing[@]} > 0)); then
   sudo_cmd=()
   if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
   "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 echo "setup: building" >&2
-dotnet build Migration.sln -c Release -nologo -clp:ErrorsOnly -v:q
+dotnet build Migration.sln -c Release -nologo "-clp:ErrorsOnly;NoSummary" -v:q
+mkdir -p tools/Migration.Cli/bin/Release && touch tools/Migration.Cli/bin/Release/.built

@@ -20,4 +20,8 @@ awk '/^(Passed|Failed)!/ {
        }
      }
      END { printf "%d passed, %d failed, %d skipped\n", passed, failed, skipped }' "$log"
+if [[ "$status" -ne 0 ]] && ! grep -q '^Failed!' "$log"; then
+  # A test host that crashed reports no counts at all; the line above would then look clean.
+  echo "test run failed (exit $status) without a failing test: a test host aborted or the run could not start" >&2
+fi
 exit "$status"

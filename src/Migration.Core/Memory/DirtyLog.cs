@@ -40,7 +40,8 @@ public sealed unsafe class DirtyLog : IDisposable
             throw new ArgumentOutOfRangeException(nameof(page), page, $"page index outside 0..{PageCount - 1}");
         }
 
-        _bits[page >> 6] |= 1UL << (page & 63);
+        // A release store: on weakly ordered hosts the bit must not become visible before the data it covers.
+        Volatile.Write(ref _bits[page >> 6], _bits[page >> 6] | (1UL << (page & 63)));
     }
 
     /// <summary>Marks every page touched by <paramref name="length"/> bytes at byte <paramref name="offset"/> of guest memory.</summary>

@@ -15,6 +15,7 @@ public sealed class PortMap
 
     public IPAddress DefaultAddress { get; init; } = IPAddress.Loopback;
 
+    /// <summary>Maps a guest port; host port 0 lets the host pick one, reported through the stack's Bound event.</summary>
     public void Add(int guestPort, IPEndPoint host)
     {
         ArgumentNullException.ThrowIfNull(host);

@@ -149,9 +149,10 @@ public sealed partial class VirtualSocketStack
 
         if (socket.LocalAddress is null)
         {
-            // An unbound UDP socket gets an ephemeral port on its first send, as on Linux.
+            // An unbound UDP socket gets an ephemeral port on its first send, as on Linux — on the wildcard
+            // address, not the loopback default for explicit binds, so it can reach any destination.
             var any = new GuestEndpoint(new byte[socket.Family == VirtualAddressFamily.IPv4 ? 4 : 16], 0);
-            var bindError = _network.Bind(socket, _ports.Resolve(any));
+            var bindError = _network.Bind(socket, any.ToIPEndPoint());
             if (bindError != 0)
             {
                 return SocketCallResult.Error(bindError);

@@ -320,6 +320,8 @@ public sealed partial class VirtualSocketStack : IDisposable
             if (read)
             {
                 socket.ReceiveQueue.Clear();
+                // The receive loop may be parked on a full queue; it must keep reading to see the peer's FIN or reset.
+                _network.ResumeReceive(socket);
             }
 
             if (write && !socket.WriteShut)
@@ -377,6 +379,8 @@ public sealed partial class VirtualSocketStack : IDisposable
             foreach (var socket in _sockets.Values)
             {
                 _network.Close(socket);
+                // Terminated makes a racing accept loop hand its new connection back instead of queueing it here.
+                socket.Status = SocketStatus.Terminated;
                 ClosePendingConnections(socket);
             }
 

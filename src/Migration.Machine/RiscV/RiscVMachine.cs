@@ -30,6 +30,7 @@ public sealed class RiscVMachine : IVirtualMachine
     private TaskCompletionSource? _paused;
     private bool _pauseRequested;
     private bool _terminateRequested;
+    private int _disposed;
     private volatile MachineRunState _state = MachineRunState.Created;
 
     private RiscVMachine(ElfImage image, MachineOptions options)
@@ -53,6 +54,7 @@ public sealed class RiscVMachine : IVirtualMachine
         catch
         {
             Sockets?.Dispose();
+            _hart?.Dispose();
             Memory.Dispose();
             throw;
         }
@@ -90,7 +92,11 @@ public sealed class RiscVMachine : IVirtualMachine
     }
 
     /// <summary>Reads an integer register; only meaningful while the machine is paused or finished.</summary>
-    public ulong GetRegister(int index) => (uint)index < 32 ? _hart.State[index] : throw new ArgumentOutOfRangeException(nameof(index));
+    public ulong GetRegister(int index)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        return (uint)index < 32 ? _hart.State[index] : throw new ArgumentOutOfRangeException(nameof(index));
+    }
 
     public void Start()
     {
@@ -114,21 +120,37 @@ public sealed class RiscVMachine : IVirtualMachine
         return Completion.GetAwaiter().GetResult();
     }
 
+    /// <summary>
+    /// Completes once the vCPU is parked. Fails with <see cref="OperationCanceledException"/> when a
+    /// <see cref="Resume"/> overtakes the pause before the vCPU stopped, or when the token fires (which withdraws
+    /// the request) — so a caller that awaited successfully can rely on a stopped vCPU.
+    /// </summary>
     public Task PauseAsync(CancellationToken cancellationToken = default)
     {
         lock (_gate)
         {
+            ObjectDisposedException.ThrowIf(_disposed != 0, this);
             if (_completion.Task.IsCompleted || _thread is null)
             {
                 _pauseRequested = _thread is null;
                 return Task.CompletedTask;
             }
 
+            if (_state == MachineRunState.Paused && _pauseRequested)
+            {
+                return Task.CompletedTask;
+            }
+
             _pauseRequested = true;
             _hart.State.StopRequested = 1;
             _wake.Set();
-            _paused ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            return _paused.Task.WaitAsync(cancellationToken);
+            var paused = _paused ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (cancellationToken.CanBeCanceled)
+            {
+                cancellationToken.Register(() => WithdrawPause(paused, cancellationToken));
+            }
+
+            return paused.Task;
         }
     }
 
@@ -136,20 +158,29 @@ public sealed class RiscVMachine : IVirtualMachine
     {
         lock (_gate)
         {
+            ObjectDisposedException.ThrowIf(_disposed != 0, this);
             _pauseRequested = false;
-            _hart.State.StopRequested = 0;
-            // A pause overtaken by this resume before the vCPU stopped is moot; its waiter must not hang.
-            _paused?.TrySetResult();
+            if (!_terminateRequested)
+            {
+                _hart.State.StopRequested = 0;
+            }
+
+            _paused?.TrySetCanceled();
             _paused = null;
             Monitor.PulseAll(_gate);
         }
     }
 
-    /// <summary>Stops the guest for good; <see cref="Completion"/> then reports <see cref="MachineExitKind.Terminated"/>.</summary>
+    /// <summary>Stops the guest for good; <see cref="Completion"/> then reports <see cref="MachineExitKind.Terminated"/>. Safe at any time, also after disposal.</summary>
     public void Terminate()
     {
         lock (_gate)
         {
+            if (_disposed != 0)
+            {
+                return;
+            }
+
             _terminateRequested = true;
             _hart.State.StopRequested = 1;
             _wake.Set();
@@ -164,6 +195,14 @@ public sealed class RiscVMachine : IVirtualMachine
     public void Dispose()
     {
         Terminate();
+        lock (_gate)
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            {
+                return;
+            }
+        }
+
         if (_thread is not null && _thread != Thread.CurrentThread)
         {
             _thread.Join();
@@ -178,6 +217,26 @@ public sealed class RiscVMachine : IVirtualMachine
         _hart.Dispose();
         _wake.Dispose();
         Memory.Dispose();
+    }
+
+    private void WithdrawPause(TaskCompletionSource paused, CancellationToken token)
+    {
+        lock (_gate)
+        {
+            if (_paused != paused || paused.Task.IsCompleted)
+            {
+                return;
+            }
+
+            _paused = null;
+            _pauseRequested = false;
+            if (!_terminateRequested && _disposed == 0)
+            {
+                _hart.State.StopRequested = 0;
+            }
+
+            paused.TrySetCanceled(token);
+        }
     }
 
     private void RunVcpu()

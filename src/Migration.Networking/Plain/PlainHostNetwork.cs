@@ -18,6 +18,7 @@ public sealed class PlainHostNetwork : IHostNetwork
     private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(30);
 
     private static readonly TimeSpan AcceptRetryDelay = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan DatagramRetryDelay = TimeSpan.FromMilliseconds(1);
 
     private VirtualSocketStack? _stack;
 
@@ -311,18 +312,25 @@ public sealed class PlainHostNetwork : IHostNetwork
                     await endpoint.Room.WaitAsync(token).ConfigureAwait(false);
                 }
 
-                var result = await endpoint.Socket.ReceiveFromAsync(buffer, SocketFlags.None, any, token).ConfigureAwait(false);
+                SocketReceiveFromResult result;
+                try
+                {
+                    result = await endpoint.Socket.ReceiveFromAsync(buffer, SocketFlags.None, any, token).ConfigureAwait(false);
+                }
+                catch (SocketException) when (!token.IsCancellationRequested)
+                {
+                    // ICMP errors (port unreachable for an earlier sendto) surface here on Linux; UDP carries on.
+                    // The pause keeps a persistent error from turning into a hot loop.
+                    await Task.Delay(DatagramRetryDelay, token).ConfigureAwait(false);
+                    continue;
+                }
+
                 var from = GuestEndpoint.From((IPEndPoint)result.RemoteEndPoint);
                 stack.OnDatagram(socket, new Datagram(from, buffer.AsSpan(0, result.ReceivedBytes).ToArray()));
             }
         }
         catch (SocketException)
         {
-            // ICMP errors surface here on Linux; UDP carries on regardless, so keep no state.
-            if (!token.IsCancellationRequested)
-            {
-                _ = ReceiveDatagramsAsync(socket, endpoint);
-            }
         }
         catch (OperationCanceledException)
         {

@@ -79,10 +79,11 @@ public class PauseResumeTests
     [Fact]
     public async Task A_blocked_guest_resumed_after_a_pause_sleeps_again_and_then_continues()
     {
-        // A deadline 50 ms ahead: the pause interrupts the wait, the resumed ecall waits out the rest.
+        // A deadline 1 s ahead — long enough that a loaded machine still catches the guest inside the wait:
+        // the pause interrupts it, the resumed ecall waits out the rest.
         var code = new CodeBuilder()
             .Hypercall(2)
-            .Li(T0, 50_000_000L).Emit(Add(S1, A0, T0), Mv(A0, S1))
+            .Li(T0, 1_000_000_000L).Emit(Add(S1, A0, T0), Mv(A0, S1))
             .Li(A7, 4);
         var ecall = code.Pc;
         code.Emit(Ecall(), Mv(S2, A0)).Hypercall(2).Emit(Mv(S3, A0)).Exit(0);

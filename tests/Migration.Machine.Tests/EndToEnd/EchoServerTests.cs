@@ -91,7 +91,8 @@ public class EchoServerTests
         var nc = ExternalTool.Require("nc", "netcat-openbsd");
         await using var server = await GuestServer.StartAsync("echo", 7);
         using var client = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
-        var target = new IPEndPoint(IPAddress.Loopback, server.HostPort);
+        var udpPort = await server.UdpHostPortAsync();
+        var target = new IPEndPoint(IPAddress.Loopback, udpPort);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         for (var i = 0; i < 20; i++)
         {
@@ -102,7 +103,7 @@ public class EchoServerTests
             Assert.Equal(target, reply.RemoteEndPoint);
         }
 
-        var (code, output, _) = await ExternalTool.RunAsync(nc, ["-u", "-w", "1", "127.0.0.1", server.HostPort.ToString(CultureInfo.InvariantCulture)],
+        var (code, output, _) = await ExternalTool.RunAsync(nc, ["-u", "-w", "1", "127.0.0.1", udpPort.ToString(CultureInfo.InvariantCulture)],
             TimeSpan.FromSeconds(20), System.Text.Encoding.ASCII.GetBytes("hi from nc\n"));
         Assert.Equal(0, code);
         Assert.Equal("hi from nc\n", output);

@@ -10,12 +10,14 @@ namespace Migration.Machine.Tests.EndToEnd;
 internal sealed class GuestServer : IAsyncDisposable
 {
     private readonly MemoryStream _console = new();
+    private readonly TaskCompletionSource<int> _hostPort = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<int> _udpHostPort = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private GuestServer(string guest, int guestPort, ulong memory, string[] arguments)
     {
-        HostPort = FreePort();
+        // Host port 0: the host picks a free port when the guest binds, so parallel tests never race for one.
         var ports = new PortMap();
-        ports.Add(guestPort, new IPEndPoint(IPAddress.Loopback, HostPort));
+        ports.Add(guestPort, new IPEndPoint(IPAddress.Loopback, 0));
         Machine = RiscVMachine.Load(RepositoryPaths.Guest(guest), new MachineOptions
         {
             MemorySize = memory,
@@ -24,12 +26,22 @@ internal sealed class GuestServer : IAsyncDisposable
             Network = new PlainHostNetwork(),
             Ports = ports,
         });
+        Machine.Sockets!.Bound += (socket, _) =>
+        {
+            if (socket.LocalAddress?.Port == guestPort && IPEndPoint.TryParse(socket.HostEndpoint ?? "", out var host))
+            {
+                (socket.Protocol == VirtualSocketProtocol.Tcp ? _hostPort : _udpHostPort).TrySetResult(host.Port);
+            }
+        };
         Machine.Start();
     }
 
     public RiscVMachine Machine { get; }
 
-    public int HostPort { get; }
+    /// <summary>The host port of the guest's UDP socket on the same guest port (each protocol gets its own when the host picks).</summary>
+    public Task<int> UdpHostPortAsync() => _udpHostPort.Task.WaitAsync(TimeSpan.FromSeconds(20));
+
+    public int HostPort => _hostPort.Task.IsCompletedSuccessfully ? _hostPort.Task.Result : throw new InvalidOperationException("the guest has not bound its port yet");
 
     public string ConsoleText
     {
@@ -59,6 +71,8 @@ internal sealed class GuestServer : IAsyncDisposable
 
     private async Task WaitForListenerAsync(TimeSpan timeout)
     {
+        // Bound fires at bind; the guest listens right after, so a connect may need a few tries.
+        var port = await _hostPort.Task.WaitAsync(timeout);
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
@@ -70,21 +84,13 @@ internal sealed class GuestServer : IAsyncDisposable
             using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             try
             {
-                await probe.ConnectAsync(IPAddress.Loopback, HostPort);
+                await probe.ConnectAsync(IPAddress.Loopback, port);
                 return;
             }
             catch (SocketException) when (DateTime.UtcNow < deadline)
             {
-                // The guest has not reached listen() yet; the machine needs a few milliseconds to boot.
-                await Task.Delay(20);
+                await Task.Delay(10);
             }
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

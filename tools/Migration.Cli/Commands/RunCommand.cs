@@ -105,6 +105,11 @@ internal static class RunCommand
             Console.Error.WriteLine($"migration: {e.Message}");
             return 1;
         }
+        catch (InsufficientMemoryException e)
+        {
+            Console.Error.WriteLine($"migration: {guest.Name}: {e.Message}");
+            return 1;
+        }
 
         using (machine)
         {

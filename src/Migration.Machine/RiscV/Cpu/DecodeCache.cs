@@ -12,7 +12,15 @@ internal sealed unsafe class DecodeCache : IDisposable
 {
     private const int SlotsPerPage = GuestMemory.PageSize / 4;
 
+    /// <summary>
+    /// Bound on decoded pages (64 MiB of guest code, ~128 MiB of records): a guest that executes its way through
+    /// all of RAM — e.g. trapping page after page — would otherwise make the host hold twice its RAM in records.
+    /// Past the bound the cache starts over, which costs only re-decoding.
+    /// </summary>
+    public const int MaxDecodedPages = 16384;
+
     private readonly GuestMemory _memory;
+    private int _disposed;
     private readonly List<int> _decodedPages = [];
 
     public DecodeCache(GuestMemory memory)
@@ -32,6 +40,11 @@ internal sealed unsafe class DecodeCache : IDisposable
         if (existing != null)
         {
             return existing;
+        }
+
+        if (_decodedPages.Count >= MaxDecodedPages)
+        {
+            InvalidateAll();
         }
 
         var records = (DecodedInstruction*)NativeMemory.Alloc(SlotsPerPage + 1, (nuint)sizeof(DecodedInstruction));
@@ -60,6 +73,11 @@ internal sealed unsafe class DecodeCache : IDisposable
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         InvalidateAll();
         NativeMemory.Free(Table);
     }

@@ -56,5 +56,13 @@ internal sealed unsafe class HartState : IDisposable
         }
     }
 
-    public void Dispose() => NativeMemory.Free(Registers);
+    private int _disposed;
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            NativeMemory.Free(Registers);
+        }
+    }
 }

@@ -12,7 +12,8 @@ namespace Migration.Machine.RiscV.Cpu;
 /// rare — traps, CSRs, page changes, stop requests — therefore leaves the loop with an <see cref="ExitReason"/>
 /// and is handled by <see cref="Hart"/>. The stop flag and the instruction limit are checked only at taken
 /// branches and page crossings, which bounds the stop latency by one page of straight-line code.
-/// Stores write their data before setting the dirty bit; see <see cref="DirtyLog"/> for why that order matters.
+/// Stores write their data before setting the dirty bit, with a release store (a plain move on x64); see
+/// <see cref="DirtyLog"/> for why that order matters.
 /// </remarks>
 internal sealed unsafe class Interpreter(GuestMemory memory, DecodeCache cache)
 {
@@ -196,7 +197,7 @@ internal sealed unsafe class Interpreter(GuestMemory memory, DecodeCache cache)
                             if (off > memSize - 1) goto StoreFault;
                             mem[off] = (byte)x[ip->Rs2];
                             page = off >> GuestMemory.PageShift;
-                            dirty[page >> 6] |= 1UL << (int)page;
+                            Volatile.Write(ref dirty[page >> 6], dirty[page >> 6] | (1UL << (int)page));
                             if (off - tohost < 8) goto ToHost;
                             break;
                         case Opcode.Sh:
@@ -271,11 +272,11 @@ internal sealed unsafe class Interpreter(GuestMemory memory, DecodeCache cache)
 
                 MarkStore:
                     page = off >> GuestMemory.PageShift;
-                    dirty[page >> 6] |= 1UL << (int)page;
+                    Volatile.Write(ref dirty[page >> 6], dirty[page >> 6] | (1UL << (int)page));
                     lastPage = (off + (ulong)imm - 1) >> GuestMemory.PageShift;
                     if (lastPage != page)
                     {
-                        dirty[lastPage >> 6] |= 1UL << (int)lastPage;
+                        Volatile.Write(ref dirty[lastPage >> 6], dirty[lastPage >> 6] | (1UL << (int)lastPage));
                     }
 
                     // Overlap of [off, off+width) with the 8-byte tohost word, as one unsigned compare.

@@ -23,6 +23,10 @@ public sealed class GuestClock
             return TimeSpan.Zero;
         }
 
-        return remaining >= (long)int.MaxValue * 1_000_000 ? Timeout.InfiniteTimeSpan : TimeSpan.FromTicks(Math.Max(1, remaining / 100));
+        // Whole milliseconds, rounded up: waits truncate sub-millisecond spans to zero, which would turn the last
+        // fraction of every timed guest wait into a busy loop re-issuing the hypercall.
+        return remaining >= (long)int.MaxValue * 1_000_000
+            ? Timeout.InfiniteTimeSpan
+            : TimeSpan.FromMilliseconds((remaining + 999_999) / 1_000_000);
     }
 }

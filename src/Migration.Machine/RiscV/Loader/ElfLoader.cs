@@ -199,7 +199,13 @@ public static class ElfLoader
             throw new ElfLoadException($"{name}: entry point 0x{entry:x} is not an aligned address inside a loaded segment");
         }
 
-        return new ElfImage(name, entry, segments, FindSymbol(elf, "tohost"));
+        var toHost = FindSymbol(elf, "tohost");
+        if (toHost is { } toHostAddress && (toHostAddress < ramBase || toHostAddress > ramEnd - 8))
+        {
+            throw new ElfLoadException($"{name}: the tohost symbol at 0x{toHostAddress:x} lies outside guest RAM 0x{ramBase:x}..0x{ramEnd:x}");
+        }
+
+        return new ElfImage(name, entry, segments, toHost);
     }
 
     private static ulong? FindSymbol(ELF<ulong> elf, string symbol)
