@@ -1,6 +1,5 @@
 using Migration.Core.Machines;
 using Migration.Machine.RiscV;
-using static Migration.Machine.Tests.Cpu.Asm;
 using static Migration.Machine.Tests.Cpu.TestMachine;
 
 namespace Migration.Machine.Tests.Cpu;
@@ -9,14 +8,9 @@ namespace Migration.Machine.Tests.Cpu;
 public class MachineLifecycleTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
-    private const ulong Counter = RamBase + 0x1_0000;
+    private const ulong Counter = PauseResumeTests.Counter;
 
-    private static CodeBuilder CountingLoop() =>
-        new CodeBuilder()
-            .Li(S0, (long)Counter)
-            .Label("loop")
-            .Emit(Addi(S1, S1, 1), Sd(S1, S0, 0))
-            .Emit("loop", offset => J(offset));
+    private static CodeBuilder CountingLoop() => PauseResumeTests.CountingLoop();
 
     [Fact]
     public async Task Dispose_twice_is_harmless_and_terminate_after_dispose_is_a_no_op()

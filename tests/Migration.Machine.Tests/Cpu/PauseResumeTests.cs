@@ -8,10 +8,10 @@ namespace Migration.Machine.Tests.Cpu;
 public class PauseResumeTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
-    private const ulong Counter = RamBase + 0x1_0000;
+    internal const ulong Counter = RamBase + 0x1_0000;
 
     /// <summary>An endless loop that publishes its iteration count to memory, so the host can see progress.</summary>
-    private static CodeBuilder CountingLoop() =>
+    internal static CodeBuilder CountingLoop() =>
         new CodeBuilder()
             .Li(S0, (long)Counter)
             .Label("loop")
