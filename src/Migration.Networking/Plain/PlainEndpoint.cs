@@ -16,7 +16,7 @@ internal sealed class PlainEndpoint(Socket socket) : IDisposable
     /// <summary>Set when the guest made room in a queue the receive or accept loop is waiting on.</summary>
     public AsyncSignal Room { get; } = new();
 
-    // The three flags below are read and written only under the stack's lock.
+    // The flags below are read and written only under the stack's lock.
     public bool Pumping { get; set; }
 
     public bool FinSent { get; set; }

@@ -215,10 +215,7 @@ public sealed class PlainHostNetwork : IHostNetwork
                 _ = ReceiveAsync(connection, connectionEndpoint);
             }
         }
-        catch (OperationCanceledException)
-        {
-        }
-        catch (ObjectDisposedException)
+        catch (Exception e) when (IsTeardown(e))
         {
         }
         catch (SocketException)
@@ -250,10 +247,7 @@ public sealed class PlainHostNetwork : IHostNetwork
         {
             stack.OnConnectFailed(socket, SocketErrorMapping.ToErrno(e));
         }
-        catch (OperationCanceledException)
-        {
-        }
-        catch (ObjectDisposedException)
+        catch (Exception e) when (IsTeardown(e))
         {
         }
     }
@@ -287,10 +281,7 @@ public sealed class PlainHostNetwork : IHostNetwork
         {
             stack.OnReset(socket, SocketErrorMapping.ToErrno(e));
         }
-        catch (OperationCanceledException)
-        {
-        }
-        catch (ObjectDisposedException)
+        catch (Exception e) when (IsTeardown(e))
         {
         }
     }
@@ -332,10 +323,7 @@ public sealed class PlainHostNetwork : IHostNetwork
         catch (SocketException)
         {
         }
-        catch (OperationCanceledException)
-        {
-        }
-        catch (ObjectDisposedException)
+        catch (Exception e) when (IsTeardown(e))
         {
         }
     }
@@ -398,6 +386,9 @@ public sealed class PlainHostNetwork : IHostNetwork
             EndPump(stack, endpoint);
         }
     }
+
+    /// <summary>The guest closed the socket under a loop: cancellation or a disposed host socket ends it quietly.</summary>
+    private static bool IsTeardown(Exception e) => e is OperationCanceledException or ObjectDisposedException;
 
     private static void EndPump(VirtualSocketStack stack, PlainEndpoint endpoint)
     {

@@ -46,7 +46,6 @@ public class MachineLifecycleTests
         using var test = Create(CountingLoop(), maxInstructions: ulong.MaxValue);
         var machine = test.Machine;
         machine.Start();
-        var cancelled = 0;
         for (var i = 0; i < 200; i++)
         {
             var pause = machine.PauseAsync();
@@ -60,7 +59,6 @@ public class MachineLifecycleTests
                 }
                 catch (OperationCanceledException)
                 {
-                    cancelled++;
                 }
 
                 continue;
@@ -73,8 +71,6 @@ public class MachineLifecycleTests
             Assert.Equal(retired, machine.InstructionsRetired);
             machine.Resume();
         }
-
-        Assert.InRange(cancelled, 0, 100);
         machine.Terminate();
         await machine.Completion.WaitAsync(Timeout);
     }
