@@ -16,6 +16,8 @@ namespace Migration.Core.Memory;
 public sealed unsafe class DirtyLog : IDisposable
 {
     private readonly ulong* _bits;
+    private readonly ulong* _written;
+    private long _epoch;
     private int _disposed;
 
     public DirtyLog(int pageCount)
@@ -24,6 +26,7 @@ public sealed unsafe class DirtyLog : IDisposable
         PageCount = pageCount;
         WordCount = (pageCount + 63) / 64;
         _bits = (ulong*)NativeMemory.AllocZeroed((nuint)WordCount, sizeof(ulong));
+        _written = (ulong*)NativeMemory.AllocZeroed((nuint)WordCount, sizeof(ulong));
     }
 
     public int PageCount { get; }
@@ -73,9 +76,43 @@ public sealed unsafe class DirtyLog : IDisposable
         TrimLastWord(_bits);
     }
 
+    /// <summary>
+    /// Counts collections. A consumer that relies on seeing every change since its own last collection (an incremental
+    /// checkpoint) checks that nobody else collected in between.
+    /// </summary>
+    public long Epoch => Interlocked.Read(ref _epoch);
+
+    /// <summary>A page was filled by a restore rather than a store: not dirty, but no longer known to be zero.</summary>
+    public void MarkRestored(int page)
+    {
+        if ((uint)page >= (uint)PageCount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(page), page, $"page index outside 0..{PageCount - 1}");
+        }
+
+        // Decoders restore batches on several threads, and neighbouring pages share a word.
+        Interlocked.Or(ref _written[page >> 6], 1UL << (page & 63));
+    }
+
+    /// <summary>Every page that may hold something other than zeros: ever dirtied or restored. Clears nothing.</summary>
+    public DirtyPageSet WrittenPages()
+    {
+        var snapshot = new ulong[WordCount];
+        var count = 0;
+        for (var i = 0; i < WordCount; i++)
+        {
+            var word = Volatile.Read(ref _written[i]) | Volatile.Read(ref _bits[i]);
+            snapshot[i] = word;
+            count += BitOperations.PopCount(word);
+        }
+
+        return new DirtyPageSet(snapshot, PageCount, count);
+    }
+
     /// <summary>Returns the pages written since the previous collection and clears them, each word atomically.</summary>
     public DirtyPageSet CollectAndClear()
     {
+        Interlocked.Increment(ref _epoch);
         var snapshot = new ulong[WordCount];
         var count = 0;
         for (var i = 0; i < WordCount; i++)
@@ -88,6 +125,7 @@ public sealed unsafe class DirtyLog : IDisposable
 
             var word = Interlocked.Exchange(ref _bits[i], 0);
             snapshot[i] = word;
+            Interlocked.Or(ref _written[i], word);
             count += BitOperations.PopCount(word);
         }
 
@@ -99,6 +137,7 @@ public sealed unsafe class DirtyLog : IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             NativeMemory.Free(_bits);
+            NativeMemory.Free(_written);
         }
     }
 

@@ -11,7 +11,8 @@ namespace Migration.Core.Pages;
 /// </summary>
 /// <remarks>
 /// Pages are written through <see cref="GuestMemory.HostBase"/> without marking the dirty log: a restored page holds
-/// what the source (or the parent checkpoint) already has, so it is not a change to send again.
+/// what the source (or the parent checkpoint) already has, so it is not a change to send again. It is recorded as
+/// restored, so that a later full checkpoint of the restored machine includes it.
 /// </remarks>
 public static unsafe class PageBatchDecoder
 {
@@ -72,6 +73,7 @@ public static unsafe class PageBatchDecoder
     private static void Commit(PageBatchView view, GuestMemory target, ZeroPageWrite zeroPages, byte[]? scratch)
     {
         var host = target.HostBase;
+        var log = target.DirtyLog;
         var slot = 0;
         foreach (var entry in view)
         {
@@ -88,9 +90,11 @@ public static unsafe class PageBatchDecoder
                     break;
                 case PageKind.Raw:
                     view.Payload(entry).CopyTo(destination);
+                    log.MarkRestored(entry.PageNumber);
                     break;
                 case PageKind.Lz4:
                     scratch.AsSpan(slot++ * PageBatchFormat.PageSize, PageBatchFormat.PageSize).CopyTo(destination);
+                    log.MarkRestored(entry.PageNumber);
                     break;
                 default:
                     throw new UnreachableException($"kind {entry.Kind} passed validation");

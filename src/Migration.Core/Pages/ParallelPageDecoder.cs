@@ -43,13 +43,20 @@ public sealed class ParallelPageDecoder : IAsyncDisposable
     /// Queues a batch; <paramref name="owner"/>, if given, is disposed once the batch has been decoded or dropped, which
     /// is when its buffer may be reused. Throws the first decoding failure, if one has happened, instead of queuing.
     /// </summary>
-    public async ValueTask AddAsync(ReadOnlyMemory<byte> batch, IDisposable? owner = null, CancellationToken cancellationToken = default)
+    public ValueTask AddAsync(ReadOnlyMemory<byte> batch, IDisposable? owner = null, CancellationToken cancellationToken = default) =>
+        AddAsync(batch, owner, origin: 0, cancellationToken);
+
+    /// <summary>
+    /// As above, for a batch found at byte <paramref name="origin"/> of a larger input (a stream frame): a failure then
+    /// reports its offset within that input rather than within the batch.
+    /// </summary>
+    public async ValueTask AddAsync(ReadOnlyMemory<byte> batch, IDisposable? owner, long origin, CancellationToken cancellationToken = default)
     {
         var queued = false;
         try
         {
             Volatile.Read(ref _failure)?.Throw();
-            await _queue.Writer.WriteAsync(new Work(batch, owner), cancellationToken).ConfigureAwait(false);
+            await _queue.Writer.WriteAsync(new Work(batch, owner, origin), cancellationToken).ConfigureAwait(false);
             queued = true;
         }
         finally
@@ -104,6 +111,10 @@ public sealed class ParallelPageDecoder : IAsyncDisposable
                     }
                 }
             }
+            catch (PageBatchException e) when (work.Origin != 0)
+            {
+                Interlocked.CompareExchange(ref _failure, ExceptionDispatchInfo.Capture(new PageBatchException(e.Problem, work.Origin + e.Offset)), null);
+            }
             catch (Exception e)
             {
                 // Any failure, not only a bad batch, must stop the session and reach the producer: a worker that
@@ -117,5 +128,5 @@ public sealed class ParallelPageDecoder : IAsyncDisposable
         }
     }
 
-    private readonly record struct Work(ReadOnlyMemory<byte> Batch, IDisposable? Owner);
+    private readonly record struct Work(ReadOnlyMemory<byte> Batch, IDisposable? Owner, long Origin);
 }
