@@ -1,0 +1,3 @@
+namespace Migration.Core.Streams;
+
+public sealed record StreamHeader(int FormatVersion, string MachineKind, int Length);
