@@ -6,6 +6,11 @@ namespace Migration.Core.Sockets;
 [MessagePackObject]
 public sealed class SocketOptions
 {
+    /// <summary>SO_SNDBUF/SO_RCVBUF are clamped to this range, as Linux clamps them to its own.</summary>
+    public const int MinBufferSize = 4096;
+
+    public const int MaxBufferSize = 4 << 20;
+
     [Key(0)]
     public bool ReuseAddress { get; set; }
 

@@ -68,8 +68,8 @@ public sealed partial class VirtualSocketStack
             {
                 case (SocketOptionNames.SolSocket, SocketOptionNames.SoReuseAddr): o.ReuseAddress = value != 0; break;
                 case (SocketOptionNames.SolSocket, SocketOptionNames.SoKeepAlive): o.KeepAlive = value != 0; break;
-                case (SocketOptionNames.SolSocket, SocketOptionNames.SoSndBuf): o.SendBufferSize = Math.Clamp(value, 4096, 4 << 20); break;
-                case (SocketOptionNames.SolSocket, SocketOptionNames.SoRcvBuf): o.ReceiveBufferSize = Math.Clamp(value, 4096, 4 << 20); break;
+                case (SocketOptionNames.SolSocket, SocketOptionNames.SoSndBuf): o.SendBufferSize = Math.Clamp(value, SocketOptions.MinBufferSize, SocketOptions.MaxBufferSize); break;
+                case (SocketOptionNames.SolSocket, SocketOptionNames.SoRcvBuf): o.ReceiveBufferSize = Math.Clamp(value, SocketOptions.MinBufferSize, SocketOptions.MaxBufferSize); break;
                 case (SocketOptionNames.SolSocket, SocketOptionNames.SoLinger):
                     o.LingerEnabled = value != 0;
                     o.LingerSeconds = Math.Max(0, second);
