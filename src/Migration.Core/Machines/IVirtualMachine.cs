@@ -1,4 +1,6 @@
 using Migration.Core.Memory;
+using Migration.Core.Sockets;
+using Migration.Core.State;
 
 namespace Migration.Core.Machines;
 
@@ -19,4 +21,13 @@ public interface IVirtualMachine : IDisposable
     Task PauseAsync(CancellationToken cancellationToken = default);
 
     void Resume();
+
+    /// <summary>The guest's sockets, captured as the socket table; null when the machine has no network.</summary>
+    VirtualSocketStack? Sockets { get; }
+
+    /// <summary>
+    /// The machine-specific state (CPU, devices) as sections, for a machine that is paused or not yet started; a running
+    /// or finished machine is refused with <see cref="InvalidOperationException"/>. Memory and sockets are captured separately.
+    /// </summary>
+    IReadOnlyList<StateSection> CaptureDeviceState();
 }

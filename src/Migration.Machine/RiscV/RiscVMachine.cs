@@ -2,10 +2,12 @@ using System.Text;
 using Migration.Core.Machines;
 using Migration.Core.Memory;
 using Migration.Core.Sockets;
+using Migration.Core.State;
 using Migration.Machine.RiscV.Cpu;
 using Migration.Machine.RiscV.Devices;
 using Migration.Machine.RiscV.Hypercalls;
 using Migration.Machine.RiscV.Loader;
+using Migration.Machine.RiscV.State;
 
 namespace Migration.Machine.RiscV;
 
@@ -22,6 +24,7 @@ public sealed class RiscVMachine : IVirtualMachine
     private const int RegisterA0 = 10;
 
     private readonly Hart _hart;
+    private readonly HypercallDispatcher _hypercalls;
     private readonly MachineOptions _options;
     private readonly object _gate = new();
     private readonly ManualResetEventSlim _wake = new(false);
@@ -33,10 +36,14 @@ public sealed class RiscVMachine : IVirtualMachine
     private int _disposed;
     private volatile MachineRunState _state = MachineRunState.Created;
 
-    private RiscVMachine(ElfImage image, MachineOptions options)
+    /// <summary>
+    /// Builds the machine around RAM it adopts; the factories fill RAM and the hart. On failure the memory is not
+    /// disposed here: whoever passed it still owns it.
+    /// </summary>
+    private RiscVMachine(GuestMemory memory, MachineOptions options, ulong? toHostAddress, long consoleBytesWritten)
     {
         _options = options;
-        Memory = new GuestMemory(options.MemorySize, GuestMemory.DefaultBase, options.MemoryBacking);
+        Memory = memory;
         try
         {
             SocketHypercalls? socketCalls = null;
@@ -47,15 +54,12 @@ public sealed class RiscVMachine : IVirtualMachine
                 socketCalls = new SocketHypercalls(Memory, Clock, Sockets);
             }
 
-            var hypercalls = new HypercallDispatcher(Memory, Clock, options.Console, socketCalls);
-            _hart = new Hart(Memory, hypercalls, image.ToHostAddress);
-            LoadImage(image);
+            _hypercalls = new HypercallDispatcher(Memory, Clock, options.Console, socketCalls) { ConsoleBytesWritten = consoleBytesWritten };
+            _hart = new Hart(Memory, _hypercalls, toHostAddress);
         }
         catch
         {
             Sockets?.Dispose();
-            _hart?.Dispose();
-            Memory.Dispose();
             throw;
         }
     }
@@ -77,6 +81,13 @@ public sealed class RiscVMachine : IVirtualMachine
 
     public ulong InstructionsRetired => _hart.State.Instret;
 
+    /// <summary>
+    /// Bytes the guest has written to its console over its whole life, including before the checkpoint it was
+    /// restored from: the first this-many bytes of a captured machine's output, joined with what its restored
+    /// copy prints, are the output of an uninterrupted run.
+    /// </summary>
+    public long ConsoleBytesWritten => _hypercalls.ConsoleBytesWritten;
+
     /// <summary>Loads an ELF file into a new machine; refused files raise <see cref="ElfLoadException"/>.</summary>
     public static RiscVMachine Load(string elfPath, MachineOptions options)
     {
@@ -88,7 +99,102 @@ public sealed class RiscVMachine : IVirtualMachine
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(options);
-        return new RiscVMachine(image, options);
+        var memory = new GuestMemory(options.MemorySize, GuestMemory.DefaultBase, options.MemoryBacking);
+        RiscVMachine machine;
+        try
+        {
+            machine = new RiscVMachine(memory, options, image.ToHostAddress, consoleBytesWritten: 0);
+        }
+        catch
+        {
+            memory.Dispose();
+            throw;
+        }
+
+        try
+        {
+            machine.LoadImage(image);
+            return machine;
+        }
+        catch
+        {
+            machine.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Rebuilds a captured machine around <paramref name="memory"/>, which the caller has already filled with the
+    /// captured pages, and applies the <c>cpu</c> and <c>devices</c> sections; other sections are ignored. Nothing is
+    /// loaded and no argument block is written: RAM already holds both. The machine is returned
+    /// <see cref="MachineRunState.Created"/>; with <see cref="MachineOptions.Network"/> it has an empty socket stack,
+    /// for the caller to fill (<c>Sockets.RestoreTable</c>) before <see cref="Start"/>.
+    /// </summary>
+    /// <remarks>
+    /// On success the machine owns <paramref name="memory"/> and disposes it. On failure nothing is adopted: the
+    /// caller still owns and must dispose the memory (and the network of <paramref name="options"/>).
+    /// <see cref="MachineOptions.MemoryBacking"/> and <see cref="MachineOptions.Arguments"/> do not apply;
+    /// <see cref="MachineOptions.MaxInstructions"/> counts from the guest's first instruction, not from the restore.
+    /// </remarks>
+    /// <exception cref="StateSectionException">A section is missing, of an unknown version, undecodable or invalid.</exception>
+    /// <exception cref="ArgumentException">The memory is not at the RAM base or not the size the options give.</exception>
+    public static RiscVMachine Restore(GuestMemory memory, IReadOnlyList<StateSection> sections, MachineOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        ArgumentNullException.ThrowIfNull(sections);
+        ArgumentNullException.ThrowIfNull(options);
+        if (memory.Size != options.MemorySize)
+        {
+            throw new ArgumentException($"the memory holds {memory.Size} bytes but the options give {options.MemorySize}", nameof(options));
+        }
+
+        if (memory.Base != GuestMemory.DefaultBase)
+        {
+            throw new ArgumentException($"the memory starts at 0x{memory.Base:x}; this machine's RAM is at 0x{GuestMemory.DefaultBase:x}", nameof(memory));
+        }
+
+        // Everything that can refuse the state runs before the machine exists, so a refusal leaves nothing to undo.
+        var (cpu, devices) = RiscVStateSections.Read(sections, memory);
+        var machine = new RiscVMachine(memory, options, devices.ToHostAddress, devices.ConsoleBytesWritten);
+        cpu.ApplyTo(machine._hart.State);
+        machine.Clock.ContinueFrom(devices.ClockNanoseconds);
+        // RAM was written behind the hart's back, as when loading: nothing decoded before now may be trusted.
+        machine._hart.InvalidateDecodedCode();
+        return machine;
+    }
+
+    /// <summary>
+    /// Captures the CPU as the <c>cpu</c> section and the clock, tohost and console count as <c>devices</c>. The
+    /// machine must be parked: not yet started, or paused. A finished machine is refused — there is nothing left to
+    /// resume, and its exit is reported through <see cref="Completion"/>, not through a checkpoint.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The machine is running or has finished.</exception>
+    public IReadOnlyList<StateSection> CaptureDeviceState()
+    {
+        // Under the gate the vCPU cannot leave its parking place, so the state read here is the state it resumes with.
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed != 0, this);
+            if (_state is MachineRunState.Exited or MachineRunState.Faulted || _terminateRequested)
+            {
+                var how = _state == MachineRunState.Faulted ? "faulted" : _terminateRequested ? "terminated" : "exited";
+                throw new InvalidOperationException($"the machine has finished ({how}); a finished machine cannot be captured");
+            }
+
+            var parked = _thread is null || (_state == MachineRunState.Paused && _pauseRequested);
+            if (!parked)
+            {
+                throw new InvalidOperationException("pause the machine before capturing its state");
+            }
+
+            var devices = new DeviceState
+            {
+                ClockNanoseconds = Clock.NowNanoseconds,
+                ToHostAddress = _hart.ToHostAddress,
+                ConsoleBytesWritten = ConsoleBytesWritten,
+            };
+            return RiscVStateSections.Write(CpuState.Capture(_hart.State), devices);
+        }
     }
 
     /// <summary>Reads an integer register; only meaningful while the machine is paused or finished.</summary>

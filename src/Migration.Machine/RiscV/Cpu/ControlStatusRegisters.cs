@@ -32,7 +32,7 @@ internal static class ControlStatusRegisters
     private const ulong MstatusWritable = HartState.MstatusMie | HartState.MstatusMpie;
 
     /// <summary>MSIE, MTIE, MEIE: the only interrupt enables a machine-mode-only hart has.</summary>
-    private const ulong MieWritable = (1UL << 3) | (1UL << 7) | (1UL << 11);
+    public const ulong MieWritable = (1UL << 3) | (1UL << 7) | (1UL << 11);
 
     /// <summary>CSRs whose top two number bits are 11 are read-only (privileged spec §2.1).</summary>
     public static bool IsReadOnly(int csr) => (csr >> 10) == 3;

@@ -34,12 +34,20 @@ internal sealed unsafe class Hart : IDisposable
                 throw new ArgumentOutOfRangeException(nameof(toHostAddress), $"tohost 0x{address:x} is outside RAM");
             }
 
+            if ((address & 7) != 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(toHostAddress), $"tohost 0x{address:x} is not 8-byte aligned");
+            }
+
             _toHost = address;
             _interpreter.ToHostOffset = address - memory.Base;
         }
     }
 
     public HartState State { get; } = new();
+
+    /// <summary>The HTIF tohost word the hart watches, if any; a checkpoint carries it because the ELF symbol it came from does not.</summary>
+    public ulong? ToHostAddress => _toHost;
 
     /// <summary>Guest code in RAM changed behind the interpreter's back (loading, restoring): forget decoded pages.</summary>
     public void InvalidateDecodedCode() => _cache.InvalidateAll();

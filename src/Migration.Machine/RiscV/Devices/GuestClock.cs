@@ -12,7 +12,15 @@ public sealed class GuestClock
 
     public long OffsetNanoseconds { get; set; }
 
-    public long NowNanoseconds => (long)(Stopwatch.GetTimestamp() * NanosecondsPerTick) + OffsetNanoseconds;
+    public long NowNanoseconds => HostNanoseconds + OffsetNanoseconds;
+
+    private static long HostNanoseconds => (long)(Stopwatch.GetTimestamp() * NanosecondsPerTick);
+
+    /// <summary>
+    /// Makes the clock read <paramref name="nanoseconds"/> now and run on from there. The offset is negative when the
+    /// value is behind this host's monotonic time (it started later elsewhere) and positive when it is ahead.
+    /// </summary>
+    public void ContinueFrom(long nanoseconds) => OffsetNanoseconds = nanoseconds - HostNanoseconds;
 
     /// <summary>Host time left until the guest clock reaches a deadline, clamped to what a wait accepts.</summary>
     public TimeSpan Until(long deadlineNanoseconds)

@@ -15,6 +15,18 @@ internal sealed class HypercallDispatcher(GuestMemory memory, GuestClock clock, 
     /// <summary>One console write is capped so a guest cannot make the host buffer unbounded output in one call.</summary>
     public const int MaxConsoleWrite = 1 << 20;
 
+    private long _consoleBytesWritten;
+
+    /// <summary>
+    /// Bytes the guest has written to its console over its whole life, across checkpoints: a restored machine
+    /// starts from the captured count, so output before a capture and after a resume can be joined exactly.
+    /// </summary>
+    public long ConsoleBytesWritten
+    {
+        get => Volatile.Read(ref _consoleBytesWritten);
+        init => _consoleBytesWritten = value;
+    }
+
     public HypercallOutcome Dispatch(ulong number, ReadOnlySpan<ulong> args)
     {
         switch ((HypercallNumber)number)
@@ -48,6 +60,8 @@ internal sealed class HypercallDispatcher(GuestMemory memory, GuestClock clock, 
 
         console.Write(bytes);
         console.Flush();
+        // Only the vCPU thread writes; counted after the write so the count never covers bytes the console refused.
+        Volatile.Write(ref _consoleBytesWritten, _consoleBytesWritten + (long)count);
         return HypercallOutcome.Complete((long)count);
     }
 }

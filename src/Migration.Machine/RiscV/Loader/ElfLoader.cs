@@ -205,6 +205,12 @@ public static class ElfLoader
             throw new ElfLoadException($"{name}: the tohost symbol at 0x{toHostAddress:x} lies outside guest RAM 0x{ramBase:x}..0x{ramEnd:x}");
         }
 
+        // HTIF's tohost is an aligned doubleword; holding every image to that lets a checkpoint reader refuse anything else.
+        if (toHost is { } alignedAddress && (alignedAddress & 7) != 0)
+        {
+            throw new ElfLoadException($"{name}: the tohost symbol at 0x{alignedAddress:x} is not 8-byte aligned");
+        }
+
         return new ElfImage(name, entry, segments, toHost);
     }
 
