@@ -4,6 +4,9 @@ using Migration.Cli.Commands;
 var root = new RootCommand("Migration: run, checkpoint and live-migrate virtual machines")
 {
     RunCommand.Create(),
+    ResumeCommand.Create(),
+    InspectCommand.Create(),
+    BenchCommand.Create(),
 };
 
 var parse = root.Parse(args.Length == 0 ? ["--help"] : args);
