@@ -33,8 +33,8 @@ public static class MachineStateReader
 
         try
         {
-            var (sections, sockets, pages) = await ReadBodyAsync(reader, memory, options, cancellationToken).ConfigureAwait(false);
-            return new RestoredMachineState(header, reader.Summary!.Value, descriptor, memory, options.Target is null, sections, sockets, pages);
+            var (sections, offsets, sockets, pages) = await ReadBodyAsync(reader, memory, options, cancellationToken).ConfigureAwait(false);
+            return new RestoredMachineState(header, reader.Summary!.Value, descriptor, memory, options.Target is null, sections, offsets, sockets, pages);
         }
         catch
         {
@@ -72,7 +72,7 @@ public static class MachineStateReader
         }
     }
 
-    private static async Task<(List<StateSection> Sections, List<VirtualSocket> Sockets, PageBatchStats Pages)> ReadBodyAsync(
+    private static async Task<(List<StateSection> Sections, Dictionary<string, long> Offsets, List<VirtualSocket> Sockets, PageBatchStats Pages)> ReadBodyAsync(
         MigrationStreamReader reader, GuestMemory memory, StateReadOptions options, CancellationToken cancellationToken)
     {
         var decodeOptions = new PageDecodeOptions
@@ -81,6 +81,7 @@ public static class MachineStateReader
             MaxDegreeOfParallelism = options.DecodeParallelism,
         };
         var sections = new List<StateSection>();
+        var offsets = new Dictionary<string, long>(StringComparer.Ordinal);
         var sockets = new List<VirtualSocket>();
         SocketTableInfo? table = null;
         long tableOffset = 0;
@@ -128,6 +129,7 @@ public static class MachineStateReader
                                     }
 
                                     sections.Add(section);
+                                    offsets[section.Name] = frame.Offset;
                                     break;
                             }
                         }
@@ -154,7 +156,7 @@ public static class MachineStateReader
             throw new MigrationStreamException($"the socket table announces {table.Count} sockets, the stream holds {sockets.Count}", tableOffset);
         }
 
-        return (sections, sockets, pages);
+        return (sections, offsets, sockets, pages);
     }
 
     private static T Semantic<T>(StreamFrame frame, Func<T> decode)

@@ -21,9 +21,11 @@ public sealed class RestoredMachineState : IDisposable
         GuestMemory memory,
         bool ownsMemory,
         IReadOnlyList<StateSection> sections,
+        IReadOnlyDictionary<string, long> sectionOffsets,
         IReadOnlyList<VirtualSocket> sockets,
         PageBatchStats pages)
     {
+        SectionOffsets = sectionOffsets;
         Header = header;
         Summary = summary;
         Machine = machine;
@@ -43,6 +45,9 @@ public sealed class RestoredMachineState : IDisposable
     /// <summary>Every section other than the machine descriptor and the socket table, in stream order.</summary>
     public IReadOnlyList<StateSection> Sections { get; }
 
+    /// <summary>Stream offset of each section's frame, so a machine that refuses a section can say where it was.</summary>
+    public IReadOnlyDictionary<string, long> SectionOffsets { get; }
+
     public IReadOnlyList<VirtualSocket> Sockets { get; }
 
     public PageBatchStats Pages { get; }
@@ -59,7 +64,7 @@ public sealed class RestoredMachineState : IDisposable
     {
         var memory = parent.TakeMemory();
         _memory = null;
-        return new RestoredMachineState(Header, Summary, Machine, memory, ownsMemory: true, Sections, Sockets, Pages.Add(parent.Pages));
+        return new RestoredMachineState(Header, Summary, Machine, memory, ownsMemory: true, Sections, SectionOffsets, Sockets, Pages.Add(parent.Pages));
     }
 
     /// <summary>Hands the memory to the caller, who disposes it from then on.</summary>

@@ -68,7 +68,13 @@ public static class RiscVCheckpoint
             {
                 memory.Dispose();
                 options.Network?.Dispose();
-                throw e is StateSectionException ? new CheckpointException($"{source}: {e.Message}", e) : e;
+                if (e is StateSectionException section)
+                {
+                    var at = section.Section is { } name && state.SectionOffsets.TryGetValue(name, out var offset) ? $" (at byte {offset})" : "";
+                    throw new CheckpointException($"{source}: {e.Message}{at}", e);
+                }
+
+                throw;
             }
 
             try

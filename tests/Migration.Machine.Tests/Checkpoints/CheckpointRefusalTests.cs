@@ -132,6 +132,49 @@ public sealed class CheckpointRefusalTests : IDisposable
         Assert.Contains("holds only the pages changed since its parent", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_well_formed_file_with_a_section_version_this_build_does_not_read_is_refused_by_name_number_and_offset()
+    {
+        var (full, _) = await TwoFilesAsync();
+        await RewriteAsync(full, s => s.Name == "cpu" ? s with { Version = 2 } : s);
+
+        var e = await RefusedAsync(full);
+
+        Assert.Matches(@"section 'cpu': version 2 is not supported; this build reads 1 \(at byte \d+\)$", e.Message);
+    }
+
+    /// <summary>Re-emits every frame of a checkpoint through a real writer, changing sections on the way: checksums stay valid.</summary>
+    private static async Task RewriteAsync(string path, Func<StateSection, StateSection> change)
+    {
+        var input = new MemoryStream(await File.ReadAllBytesAsync(path));
+        var reader = new MigrationStreamReader(input);
+        var header = await reader.ReadHeaderAsync();
+        var output = new MemoryStream();
+        var writer = new MigrationStreamWriter(output, header.MachineKind);
+        await writer.WriteHeaderAsync();
+        while (await reader.ReadFrameAsync() is { } frame)
+        {
+            using (frame)
+            {
+                switch (frame.Type)
+                {
+                    case FrameType.Section:
+                        await writer.WriteSectionAsync(change(frame.ToSection()));
+                        break;
+                    case FrameType.Pages:
+                        await writer.WritePagesAsync(frame.Payload);
+                        break;
+                    default:
+                        await writer.WriteRoundEndAsync(frame.ReadRound());
+                        break;
+                }
+            }
+        }
+
+        await writer.CompleteAsync();
+        await File.WriteAllBytesAsync(path, output.ToArray());
+    }
+
     /// <summary>Refused, one line, and the directory holds exactly what it held before.</summary>
     private async Task<CheckpointException> RefusedAsync(string path)
     {
