@@ -253,4 +253,23 @@ public class ServerLifecycleTests
             Assert.Equal(SocketError.ConnectionReset, Assert.IsType<SocketException>(e.InnerException).SocketErrorCode);
         }
     }
+
+    [Fact]
+    public void Closing_a_bound_socket_that_never_connected_releases_its_host_port_at_once_without_a_reset()
+    {
+        using var h = new StackHarness();
+        var socket = h.NewSocket();
+        AssertOk(h.Stack.Bind(socket, Loopback(0)));
+        var port = h.Read(socket, s => IPEndPoint.Parse(s.HostEndpoint!).Port);
+        var changed = 0;
+        h.Stack.Changed += () => Interlocked.Increment(ref changed);
+
+        AssertOk(h.Stack.Close(socket));
+
+        // Nothing to flush and no FIN to send: the host socket is gone when Close returns.
+        var again = new TcpListener(IPAddress.Loopback, port);
+        again.Start();
+        again.Stop();
+        Assert.Equal(0, Volatile.Read(ref changed));
+    }
 }

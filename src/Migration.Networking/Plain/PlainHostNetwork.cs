@@ -30,18 +30,20 @@ public sealed class PlainHostNetwork : IHostNetwork
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(host);
-        var hostSocket = socket.Type == VirtualSocketType.Stream
-            ? new Socket(host.AddressFamily, SocketType.Stream, ProtocolType.Tcp)
-            : new Socket(host.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        // Options that matter for bind (reuse-address) must be on the socket before it binds.
-        Apply(socket.Options, hostSocket, socket.Type);
+        Socket? hostSocket = null;
         try
         {
+            // Creation can fail too (no IPv6 on this host): that is an errno for the guest, not a host exception.
+            hostSocket = socket.Type == VirtualSocketType.Stream
+                ? new Socket(host.AddressFamily, SocketType.Stream, ProtocolType.Tcp)
+                : new Socket(host.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            // Options that matter for bind (reuse-address) must be on the socket before it binds.
+            Apply(socket.Options, hostSocket, socket.Type);
             hostSocket.Bind(host);
         }
         catch (SocketException e)
         {
-            hostSocket.Dispose();
+            hostSocket?.Dispose();
             return SocketErrorMapping.ToErrno(e);
         }
 
@@ -83,7 +85,15 @@ public sealed class PlainHostNetwork : IHostNetwork
         ArgumentNullException.ThrowIfNull(remote);
         if (socket.Host is not PlainEndpoint endpoint)
         {
-            endpoint = new PlainEndpoint(new Socket(remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp));
+            try
+            {
+                endpoint = new PlainEndpoint(new Socket(remote.AddressFamily, SocketType.Stream, ProtocolType.Tcp));
+            }
+            catch (SocketException e)
+            {
+                return SocketErrorMapping.ToErrno(e);
+            }
+
             socket.Host = endpoint;
             Apply(socket.Options, endpoint.Socket, socket.Type);
         }
@@ -147,7 +157,10 @@ public sealed class PlainHostNetwork : IHostNetwork
         endpoint.Receiving.Cancel();
         endpoint.Room.Set();
         var abortive = socket.Options.LingerEnabled && socket.Options.LingerSeconds == 0;
-        if (abortive || socket.Type != VirtualSocketType.Stream || socket.Status == SocketStatus.Listening || socket.Reset)
+        // Only an established connection has output to flush and a FIN to send; a socket that never connected (bound,
+        // connecting, failed) would make the pump's shutdown fail and report a reset on a record already being closed.
+        var established = socket.Status is SocketStatus.Connected or SocketStatus.Sending or SocketStatus.Receiving or SocketStatus.Shutdown;
+        if (abortive || socket.Type != VirtualSocketType.Stream || !established || socket.Reset)
         {
             if (abortive)
             {
