@@ -30,7 +30,10 @@ public sealed class PortMap
         }
     }
 
-    /// <summary>Parses <c>GUEST:HOST</c> or <c>GUEST:ADDR:HOST</c>; false with a reason when malformed.</summary>
+    /// <summary>
+    /// Parses <c>GUEST:HOST</c> or <c>GUEST:ADDR:HOST</c>; false with a reason when malformed. Host port 0 lets the host
+    /// pick a free port (reported once the guest binds), which is how many VMs on one host avoid colliding.
+    /// </summary>
     public static bool TryParseEntry(string text, out int guestPort, out IPEndPoint? host, out string? error)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -43,16 +46,17 @@ public sealed class PortMap
             return false;
         }
 
-        if (!TryPort(parts[0], out guestPort) || !TryPort(parts[^1], out var hostPort))
+        if (!TryPort(parts[0], 1, out guestPort) || !TryPort(parts[^1], 0, out var hostPort))
         {
-            error = $"'{text}': ports are numbers from 1 to 65535";
+            error = $"'{text}': the guest port is 1..65535 and the host port 0..65535 (0: the host picks one)";
             return false;
         }
 
+        // Dotted quads only: IPAddress.TryParse also takes "2" (0.0.0.2), which would turn a typo into a bind address.
         var address = IPAddress.Loopback;
-        if (parts.Length == 3 && !IPAddress.TryParse(parts[1], out address))
+        if (parts.Length == 3 && (parts[1].Count(c => c == '.') != 3 || !IPAddress.TryParse(parts[1], out address)))
         {
-            error = $"'{text}': '{parts[1]}' is not an IP address";
+            error = $"'{text}': '{parts[1]}' is not an IPv4 address";
             return false;
         }
 
@@ -73,6 +77,6 @@ public sealed class PortMap
         return new IPEndPoint(address, local.Port);
     }
 
-    private static bool TryPort(string text, out int port) =>
-        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port is >= 1 and <= 65535;
+    private static bool TryPort(string text, int minimum, out int port) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port >= minimum && port <= 65535;
 }
