@@ -7,6 +7,8 @@ var root = new RootCommand("Migration: run, checkpoint and live-migrate virtual 
     ResumeCommand.Create(),
     InspectCommand.Create(),
     BenchCommand.Create(),
+    HostCommand.Create(),
+    VmCommand.Create(),
 };
 
 var parse = root.Parse(args.Length == 0 ? ["--help"] : args);

@@ -1,0 +1,5 @@
+namespace Migration.Host.Api;
+
+/// <summary>What <c>GET /host</c> returns.</summary>
+/// <param name="Api">The address the API answers at, with the port the system picked when 0 was given.</param>
+public sealed record HostInfo(string Name, string Version, int Vms, int MigrationPort, string Api, DateTimeOffset StartedAt, int ProcessId);

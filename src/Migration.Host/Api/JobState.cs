@@ -1,0 +1,9 @@
+namespace Migration.Host.Api;
+
+public enum JobState
+{
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}

@@ -1,0 +1,20 @@
+namespace Migration.Host.Api;
+
+/// <summary>One VM as <c>GET /vms/{id}</c> returns it.</summary>
+/// <param name="Guest">The ELF it was created from; null for a VM restored from a checkpoint.</param>
+/// <param name="RestoredFrom">The checkpoint file it was restored from, if it was.</param>
+/// <param name="ConsoleBytes">The console offset after the last byte the guest wrote; <c>console?offset=</c> counts in the same bytes.</param>
+/// <param name="Exit">How it ended; null while it has not.</param>
+public sealed record VmInfo(
+    string Id,
+    string Name,
+    VmState State,
+    ulong Memory,
+    string? Guest,
+    IReadOnlyList<string> Arguments,
+    string? RestoredFrom,
+    DateTimeOffset CreatedAt,
+    IReadOnlyList<VmPortInfo> Ports,
+    long ConsoleBytes,
+    ulong InstructionsRetired,
+    VmExitInfo? Exit);

@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+using Migration.Host.LiveMigration;
+using Migration.Host.Vms;
+
+namespace Migration.Host;
+
+public sealed record HostDaemonOptions
+{
+    /// <summary>The host's name, as <c>GET /host</c> and migration peers see it.</summary>
+    public required string Name { get; init; }
+
+    public required ApiAddress Api { get; init; }
+
+    /// <summary>Where incoming migrations arrive; 0 lets the system pick (then <c>GET /host</c> tells).</summary>
+    public int MigrationPort { get; init; }
+
+    /// <summary>The shared secret for migration channels (see <see cref="HostSecret.Load"/> for what is refused).</summary>
+    public required string SecretFile { get; init; }
+
+    /// <summary>Console output kept per VM.</summary>
+    public int ConsoleBufferBytes { get; init; } = ConsoleBuffer.DefaultCapacity;
+
+    /// <summary>How long <c>console?wait=true</c> holds a request open for new output.</summary>
+    public TimeSpan ConsoleWait { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Daemon events (VM created, exited, …) at Information; framework chatter stays at Warning and above regardless.</summary>
+    public LogLevel LogLevel { get; init; } = LogLevel.Warning;
+
+    /// <summary>The live-migration engine; null until one exists, which answers migrate requests with 501.</summary>
+    public IMigrationEndpoint? Migration { get; init; }
+}

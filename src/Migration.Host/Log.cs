@@ -1,0 +1,38 @@
+using Microsoft.Extensions.Logging;
+using Migration.Machine.RiscV;
+
+namespace Migration.Host;
+
+/// <summary>The daemon's log lines, one place, compiled templates. Nothing here takes the secret.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Id} created from {Guest} ({Memory} bytes of RAM)")]
+    public static partial void Created(ILogger logger, string id, string guest, ulong memory);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Id} restored from {File}")]
+    public static partial void Restored(ILogger logger, string id, string file);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Id} arrived by migration")]
+    public static partial void Arrived(ILogger logger, string id);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Id}: {Exit}")]
+    public static partial void Finished(ILogger logger, string id, MachineExit exit);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Id} deleted")]
+    public static partial void Deleted(ILogger logger, string id);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Id} checkpointed to {File}: {Bytes} bytes, guest paused {PausedMilliseconds:F1} ms")]
+    public static partial void Checkpointed(ILogger logger, string id, string file, long bytes, double pausedMilliseconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Id} did not stop within {Seconds} s of being terminated; freeing it anyway")]
+    public static partial void StopTimedOut(ILogger logger, string id, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "removed a stale API socket at {Path} (no daemon answered on it)")]
+    public static partial void RemovedStaleSocket(ILogger logger, string path);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "job {Id} ({Kind}) failed with an internal error")]
+    public static partial void JobCrashed(ILogger logger, Exception exception, string id, string kind);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Method} {Path} failed with an internal error")]
+    public static partial void RequestCrashed(ILogger logger, Exception exception, string method, string path);
+}

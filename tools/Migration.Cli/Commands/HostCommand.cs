@@ -1,0 +1,91 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Migration.Host;
+
+namespace Migration.Cli.Commands;
+
+/// <summary>
+/// <c>migration host --name NAME --api ADDR --migration-port PORT --secret-file FILE</c>: runs the host daemon in the
+/// foreground until SIGINT or SIGTERM, then terminates its VMs and removes its socket.
+/// </summary>
+internal static class HostCommand
+{
+    public static Command Create()
+    {
+        var name = new Option<string>("--name")
+        {
+            Description = "this host's name, as the API and migration peers report it (default: the machine's name)",
+            DefaultValueFactory = _ => Environment.MachineName,
+        };
+        var api = ApiOptions.Api(forDaemon: true);
+        var migrationPort = new Option<int>("--migration-port")
+        {
+            Description = "TCP port for incoming live migrations (0: any free port)",
+            Required = true,
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+                if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) || port > 65535)
+                {
+                    result.AddError($"--migration-port: '{text}' is not a port number (0..65535)");
+                }
+
+                return port;
+            },
+        };
+        var secretFile = new Option<FileInfo>("--secret-file")
+        {
+            Description = "file holding the secret shared with the other hosts for migration (mode 0600)",
+            Required = true,
+        };
+        var quiet = new Option<bool>("--quiet") { Description = "log only warnings and errors, not each VM's creation and end" };
+        var command = new Command("host", "Run the host daemon: VMs, the control API and the migration port, until SIGINT/SIGTERM")
+        {
+            name, api, migrationPort, secretFile, quiet,
+        };
+        command.SetAction(parse => Run(new HostDaemonOptions
+        {
+            Name = parse.GetValue(name)!,
+            Api = parse.GetValue(api)!,
+            MigrationPort = parse.GetValue(migrationPort),
+            SecretFile = parse.GetValue(secretFile)!.FullName,
+            LogLevel = parse.GetValue(quiet) ? LogLevel.Warning : LogLevel.Information,
+        }));
+        return command;
+    }
+
+    /// <summary>A synchronous action on purpose: the signals are handled here, so shutdown is never cut short by the parser's own cancellation timeout.</summary>
+    private static int Run(HostDaemonOptions options)
+    {
+        using var stop = new CancellationTokenSource();
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        HostDaemon daemon;
+        try
+        {
+            daemon = HostDaemon.StartAsync(options, stop.Token).GetAwaiter().GetResult();
+        }
+        catch (HostConfigurationException e)
+        {
+            Console.Error.WriteLine($"migration: {e.Message}");
+            return 1;
+        }
+        catch (OperationCanceledException)
+        {
+            return 1;
+        }
+
+        Console.Error.WriteLine($"migration: host {daemon.Name} ready: api {daemon.Api}, migration port {daemon.MigrationPort}");
+        stop.Token.WaitHandle.WaitOne();
+        Console.Error.WriteLine($"migration: host {daemon.Name} stopping: terminating {daemon.Vms.Count} VM(s)");
+        daemon.StopAsync().GetAwaiter().GetResult();
+        return 0;
+    }
+}

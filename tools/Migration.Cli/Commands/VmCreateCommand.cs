@@ -1,0 +1,36 @@
+using System.CommandLine;
+using Migration.Host.Api;
+
+namespace Migration.Cli.Commands;
+
+/// <summary><c>migration vm create --api ADDR GUEST [--memory SIZE] [--port GUEST:HOST]... [--name NAME] [-- ARGS]</c>: prints the new VM's id.</summary>
+internal static class VmCreateCommand
+{
+    public static Command Create()
+    {
+        var guest = new Argument<FileInfo>("guest") { Description = "RISC-V ELF executable, on the daemon's host" };
+        var guestArguments = new Argument<string[]>("args")
+        {
+            Description = "arguments for the guest's main (put them after --)",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var api = ApiOptions.Api();
+        var memory = CommonOptions.Memory();
+        var ports = ApiOptions.Ports();
+        var name = ApiOptions.Name();
+        var command = new Command("create", "Create a VM from a guest ELF and start it; prints its id") { guest, guestArguments, api, memory, ports, name };
+        command.SetAction((parse, token) => ApiCommand.RunAsync(parse.GetValue(api)!, async client =>
+        {
+            var request = new CreateVmRequest(
+                ApiOptions.Absolute(parse.GetValue(guest)!.FullName),
+                parse.GetValue(memory),
+                parse.GetValue(ports),
+                parse.GetValue(guestArguments) ?? [],
+                parse.GetValue(name));
+            var vm = await client.CreateVmAsync(request, token).ConfigureAwait(false);
+            await Console.Out.WriteLineAsync(vm.Id).ConfigureAwait(false);
+            return 0;
+        }));
+        return command;
+    }
+}
