@@ -62,7 +62,8 @@ public static class Checkpoint
             }
 
             series?.Record(info.Sequence, capture.Stream.Digest, epoch);
-            var paused = Stopwatch.GetElapsedTime(pausedAt);
+            // A machine the caller had already paused loses no running time to the capture.
+            var paused = wasRunning ? Stopwatch.GetElapsedTime(pausedAt) : TimeSpan.Zero;
             return new CheckpointResult(
                 null, info.Sequence, info.ParentDigest, capture.Stream.Digest, capture.Stream.Bytes, capture.Pages, capture.Sockets, paused, Stopwatch.GetElapsedTime(started));
         }

@@ -3,7 +3,7 @@ using Migration.Core.Pages;
 namespace Migration.Core.Checkpoints;
 
 /// <param name="Path">The file, for checkpoints written by <see cref="CheckpointDirectory"/>; null for a plain stream.</param>
-/// <param name="Paused">How long the guest was stopped for the capture.</param>
+/// <param name="Paused">How long the capture kept a running guest stopped; zero for a guest that was already paused.</param>
 public sealed record CheckpointResult(
     string? Path,
     int Sequence,
