@@ -22,6 +22,12 @@ public interface IVirtualMachine : IDisposable
 
     void Resume();
 
+    /// <summary>
+    /// Fraction of wall time, in [0, 1), that the running vCPU is held back (auto-converge in a live migration slows a
+    /// guest that dirties memory faster than the link carries it). 0, the default, never holds it.
+    /// </summary>
+    double Throttle { get; set; }
+
     /// <summary>The guest's sockets, captured as the socket table; null when the machine has no network.</summary>
     VirtualSocketStack? Sockets { get; }
 

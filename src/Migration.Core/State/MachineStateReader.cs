@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Migration.Core.Memory;
 using Migration.Core.Pages;
 using Migration.Core.Sockets;
@@ -31,13 +32,22 @@ public static class MachineStateReader
                 $"the stream's memory ({descriptor.MemorySize} bytes at 0x{descriptor.MemoryBase:x}) differs from the machine it applies to ({target.Size} bytes at 0x{target.Base:x})", header.Length);
         }
 
+        // Whatever OnMemoryAllocated returned; disposed once, at round 0's end or on failure.
+        var user = new StrongBox<IDisposable?>();
         try
         {
-            var (sections, offsets, sockets, pages) = await ReadBodyAsync(reader, memory, options, cancellationToken).ConfigureAwait(false);
+            if (options.Target is null)
+            {
+                user.Value = options.OnMemoryAllocated?.Invoke(memory);
+            }
+
+            var (sections, offsets, sockets, pages) = await ReadBodyAsync(reader, memory, options, user, cancellationToken).ConfigureAwait(false);
+            Interlocked.Exchange(ref user.Value, null)?.Dispose();
             return new RestoredMachineState(header, reader.Summary!.Value, descriptor, memory, options.Target is null, sections, offsets, sockets, pages);
         }
         catch
         {
+            Interlocked.Exchange(ref user.Value, null)?.Dispose();
             if (options.Target is null)
             {
                 memory.Dispose();
@@ -73,7 +83,7 @@ public static class MachineStateReader
     }
 
     private static async Task<(List<StateSection> Sections, Dictionary<string, long> Offsets, List<VirtualSocket> Sockets, PageBatchStats Pages)> ReadBodyAsync(
-        MigrationStreamReader reader, GuestMemory memory, StateReadOptions options, CancellationToken cancellationToken)
+        MigrationStreamReader reader, GuestMemory memory, StateReadOptions options, StrongBox<IDisposable?> user, CancellationToken cancellationToken)
     {
         var decodeOptions = new PageDecodeOptions
         {
@@ -99,9 +109,19 @@ public static class MachineStateReader
                         break;
                     case FrameType.RoundEnd:
                         // Batches of the next round may carry the same pages again: this round must be in memory first.
+                        var round = frame.ReadRound();
                         frame.Dispose();
                         pages = pages.Add(await decoder.CompleteAsync().ConfigureAwait(false));
+                        Interlocked.Exchange(ref user.Value, null)?.Dispose();
+                        // A page sent with data in one round and zero in a later one (the guest cleared it) must be
+                        // cleared: skipping zero pages is right only while the memory is still fresh.
+                        decodeOptions = new PageDecodeOptions { ZeroPages = ZeroPageWrite.ClearIfNonZero, MaxDegreeOfParallelism = options.DecodeParallelism };
                         decoder = new ParallelPageDecoder(memory, decodeOptions);
+                        if (options.OnRoundEnd is { } onRoundEnd)
+                        {
+                            await onRoundEnd(round, cancellationToken).ConfigureAwait(false);
+                        }
+
                         break;
                     default:
                         using (frame)

@@ -22,4 +22,18 @@ public sealed class StateReadOptions
     public bool RequireEndOfInput { get; init; }
 
     public int DecodeParallelism { get; init; } = PageDecodeOptions.Default.MaxDegreeOfParallelism;
+
+    /// <summary>
+    /// Called with fresh memory as soon as the machine section has been read, before any page: a live-migration
+    /// destination pre-faults it while round 0 streams. Not called for <see cref="Target"/>. An exception refuses the
+    /// stream. What it returns is disposed once round 0 is in memory (its round-end), or when the read fails, and always
+    /// before the reader releases the memory, so work started on the memory is stopped in time.
+    /// </summary>
+    public Func<GuestMemory, IDisposable?>? OnMemoryAllocated { get; init; }
+
+    /// <summary>
+    /// Called at each round-end frame, with the round's number, once that round's pages are in memory: a live-migration
+    /// destination acknowledges it, so the source knows how much is still in flight. An exception refuses the stream.
+    /// </summary>
+    public Func<int, CancellationToken, ValueTask>? OnRoundEnd { get; init; }
 }

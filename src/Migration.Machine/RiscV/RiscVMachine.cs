@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using Migration.Core.Machines;
 using Migration.Core.Memory;
@@ -23,6 +24,11 @@ public sealed class RiscVMachine : IVirtualMachine
 
     private const int RegisterA0 = 10;
 
+    // A throttled vCPU runs slices of about this long, then is held for its share of the time.
+    private static readonly long ThrottleSliceTicks = Stopwatch.Frequency / 1000;
+    private const ulong MinSliceInstructions = 10_000;
+    private const ulong MaxSliceInstructions = 50_000_000;
+
     private readonly Hart _hart;
     private readonly HypercallDispatcher _hypercalls;
     private readonly MachineOptions _options;
@@ -35,6 +41,12 @@ public sealed class RiscVMachine : IVirtualMachine
     private bool _terminateRequested;
     private int _disposed;
     private volatile MachineRunState _state = MachineRunState.Created;
+    private double _throttle;
+    private bool _throttleKick;
+
+    // vCPU thread only: hold time owed, and the slice length that ran for about ThrottleSliceTicks last time.
+    private long _throttleDebtTicks;
+    private ulong _sliceInstructions = 1_000_000;
 
     /// <summary>
     /// Builds the machine around RAM it adopts; the factories fill RAM and the hart. On failure the memory is not
@@ -74,6 +86,45 @@ public sealed class RiscVMachine : IVirtualMachine
     public VirtualSocketStack? Sockets { get; }
 
     public MachineRunState State => _state;
+
+    /// <summary>
+    /// Fraction of wall time the running vCPU is held: it runs slices of about 1 ms and then waits
+    /// throttle / (1 − throttle) of each. Time a guest spends blocked in a hypercall is not run time and owes nothing.
+    /// At 0 the vCPU runs unsliced, exactly as without a throttle.
+    /// </summary>
+    public double Throttle
+    {
+        get => Volatile.Read(ref _throttle);
+        set
+        {
+            if (!(value >= 0 && value < 1))
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, "the throttle is a fraction of time in [0, 1)");
+            }
+
+            lock (_gate)
+            {
+                var was = _throttle;
+                Volatile.Write(ref _throttle, value);
+                if (_disposed != 0)
+                {
+                    return;
+                }
+
+                if (was == 0 && value > 0 && _thread is not null && !_pauseRequested && !_terminateRequested)
+                {
+                    // An unthrottled vCPU is inside one unbounded run: make it leave, so that the next run is a slice.
+                    _throttleKick = true;
+                    _hart.State.StopRequested = 1;
+                }
+                else if (value == 0)
+                {
+                    // Ends a hold in progress.
+                    _wake.Set();
+                }
+            }
+        }
+    }
 
     public Task<MachineExit> Completion => _completion.Task;
 
@@ -358,15 +409,20 @@ public sealed class RiscVMachine : IVirtualMachine
                 }
 
                 _wake.Reset();
-                var stop = _hart.Run(_options.MaxInstructions);
+                var throttle = Volatile.Read(ref _throttle);
+                var ranFrom = Stopwatch.GetTimestamp();
+                var stop = throttle > 0 ? RunSlice() : _hart.Run(_options.MaxInstructions);
                 switch (stop.Kind)
                 {
                     case HartStopKind.Stopped when _hart.State.Instret >= _options.MaxInstructions:
                         Finish(new MachineExit(MachineExitKind.InstructionLimit, 0, null, _hart.State.Instret));
                         return;
                     case HartStopKind.Stopped:
+                        EndThrottleKick();
+                        HoldForThrottle(throttle, ranFrom);
                         continue;
                     case HartStopKind.Blocked:
+                        HoldForThrottle(throttle, ranFrom);
                         _wake.Wait(Clock.Until(stop.Value));
                         continue;
                     case HartStopKind.Exited:
@@ -383,6 +439,78 @@ public sealed class RiscVMachine : IVirtualMachine
 #pragma warning restore CA1031
         {
             Finish(new MachineExit(MachineExitKind.Faulted, 0, $"internal error at pc 0x{_hart.State.Pc:x}: {e.GetType().Name}: {e.Message}", _hart.State.Instret));
+        }
+    }
+
+    /// <summary>One bounded run of about <see cref="ThrottleSliceTicks"/>; the slice length adapts to the guest's speed.</summary>
+    private HartStop RunSlice()
+    {
+        var s = _hart.State;
+        var from = s.Instret;
+        var limit = Math.Min(_options.MaxInstructions, from > ulong.MaxValue - _sliceInstructions ? ulong.MaxValue : from + _sliceInstructions);
+        var started = Stopwatch.GetTimestamp();
+        var stop = _hart.Run(limit);
+        var ticks = Stopwatch.GetTimestamp() - started;
+        if (stop.Kind == HartStopKind.Stopped && s.Instret >= limit && ticks > 0)
+        {
+            var scaled = (double)_sliceInstructions * ThrottleSliceTicks / ticks;
+            _sliceInstructions = (ulong)Math.Clamp(scaled, MinSliceInstructions, MaxSliceInstructions);
+        }
+
+        return stop;
+    }
+
+    /// <summary>
+    /// Holds the vCPU for its throttle share of the time it just ran. The debt is paid in waits of at least a
+    /// millisecond, since shorter timed waits are not kept; a pause, a terminate or a throttle of 0 ends the wait early.
+    /// </summary>
+    private void HoldForThrottle(double throttle, long ranFrom)
+    {
+        if (throttle <= 0)
+        {
+            _throttleDebtTicks = 0;
+            return;
+        }
+
+        var ran = Stopwatch.GetTimestamp() - ranFrom;
+        _throttleDebtTicks = Math.Min(_throttleDebtTicks + (long)(ran * throttle / (1 - throttle)), Stopwatch.Frequency);
+        if (_throttleDebtTicks < ThrottleSliceTicks)
+        {
+            return;
+        }
+
+        var holdFrom = Stopwatch.GetTimestamp();
+        var until = holdFrom + _throttleDebtTicks;
+        while (true)
+        {
+            // Reset before the checks: a pause that sets the event after them is then not missed by the wait.
+            _wake.Reset();
+            var now = Stopwatch.GetTimestamp();
+            if (now >= until || _hart.State.StopRequested != 0 || Volatile.Read(ref _throttle) == 0)
+            {
+                break;
+            }
+
+            _wake.Wait(Stopwatch.GetElapsedTime(now, until));
+        }
+
+        // A timed wait overshoots; the overshoot is credit for the next slices, or the share held would exceed the throttle.
+        _throttleDebtTicks = Math.Max(-ThrottleSliceTicks, _throttleDebtTicks - (Stopwatch.GetTimestamp() - holdFrom));
+    }
+
+    /// <summary>The vCPU left a run because a throttle was switched on: let it run again unless a pause or terminate is also pending.</summary>
+    private void EndThrottleKick()
+    {
+        lock (_gate)
+        {
+            if (_throttleKick)
+            {
+                _throttleKick = false;
+                if (!_pauseRequested && !_terminateRequested)
+                {
+                    _hart.State.StopRequested = 0;
+                }
+            }
         }
     }
 
