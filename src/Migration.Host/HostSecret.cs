@@ -21,7 +21,7 @@ public sealed class HostSecret : IDisposable
 
     /// <summary>
     /// Reads the secret. Refused with a <see cref="HostConfigurationException"/>: a missing or empty file, one larger
-    /// than <see cref="MaxBytes"/>, and one that group or others may access (the check ssh makes of private keys).
+    /// than <see cref="MaxBytes"/> or shorter than the transfer engine's minimum, and one that group or others may access (the check ssh makes of private keys).
     /// A trailing newline is not part of the secret, so <c>echo</c> and an editor make the same one.
     /// </summary>
     public static HostSecret Load(string path)
@@ -76,6 +76,13 @@ public sealed class HostSecret : IDisposable
         {
             CryptographicOperations.ZeroMemory(bytes);
             throw new HostConfigurationException($"secret file {path} is empty");
+        }
+
+        if (end < Migration.Core.Transfer.TransferProtocol.MinSecretLength)
+        {
+            CryptographicOperations.ZeroMemory(bytes);
+            throw new HostConfigurationException(
+                $"secret file {path} holds {end} bytes; a secret needs at least {Migration.Core.Transfer.TransferProtocol.MinSecretLength} (e.g. head -c 32 /dev/urandom | base64 > {path})");
         }
 
         var key = bytes[..end];

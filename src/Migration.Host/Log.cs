@@ -35,4 +35,16 @@ internal static partial class Log
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Method} {Path} failed with an internal error")]
     public static partial void RequestCrashed(ILogger logger, Exception exception, string method, string path);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Id} migrated to {To}: {Report}")]
+    public static partial void MigratedOut(ILogger logger, string id, string to, string report);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Id}: migration to {To} failed: {Reason}")]
+    public static partial void MigrationFailed(ILogger logger, string id, string to, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "incoming migration from {Peer} failed: {Reason}")]
+    public static partial void IncomingFailed(ILogger logger, string peer, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "accepting migrations on {Endpoint}")]
+    public static partial void MigrationListening(ILogger logger, string endpoint);
 }

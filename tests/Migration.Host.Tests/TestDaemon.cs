@@ -23,7 +23,7 @@ internal sealed class TestDaemon : IAsyncDisposable
         var directory = System.IO.Directory.CreateTempSubdirectory("migration-host-").FullName;
         try
         {
-            var secret = WriteSecret(directory, "s3cret\n", UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            var secret = WriteSecret(directory, "correct horse battery staple\n", UnixFileMode.UserRead | UnixFileMode.UserWrite);
             var daemon = await HostDaemon.StartAsync(new HostDaemonOptions
             {
                 Name = "test-host",

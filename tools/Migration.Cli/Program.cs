@@ -9,6 +9,7 @@ var root = new RootCommand("Migration: run, checkpoint and live-migrate virtual 
     BenchCommand.Create(),
     HostCommand.Create(),
     VmCommand.Create(),
+    MigrateCommand.Create(),
 };
 
 var parse = root.Parse(args.Length == 0 ? ["--help"] : args);

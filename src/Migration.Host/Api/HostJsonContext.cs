@@ -18,6 +18,8 @@ namespace Migration.Host.Api;
 [JsonSerializable(typeof(CheckpointRequest))]
 [JsonSerializable(typeof(CheckpointJobResult))]
 [JsonSerializable(typeof(MigrateVmRequest))]
+[JsonSerializable(typeof(MigrationJobResult))]
+[JsonSerializable(typeof(MigrationJobProgress))]
 [JsonSerializable(typeof(ConsoleChunk))]
 [JsonSerializable(typeof(HostInfo))]
 [JsonSerializable(typeof(JobInfo))]

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Migration.Host;
+using Migration.Host.LiveMigration;
 
 namespace Migration.Cli.Commands;
 
@@ -51,6 +52,7 @@ internal static class HostCommand
             MigrationPort = parse.GetValue(migrationPort),
             SecretFile = parse.GetValue(secretFile)!.FullName,
             LogLevel = parse.GetValue(quiet) ? LogLevel.Warning : LogLevel.Information,
+            Migration = new TcpMigrationEndpoint(),
         }));
         return command;
     }
