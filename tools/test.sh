@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test. Installs missing packages first (via setup.sh), so it works on a fresh clone.
-# Extra arguments go to `dotnet test` (e.g. --filter "Category!=Slow").
+# Extra arguments go to `dotnet test`. Without any, measurements (Category=Benchmark: gigabytes, tens of seconds)
+# are left out; `tools/test.sh --filter Category=Benchmark` runs just them and prints their figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,9 @@ tools/setup.sh
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
+if [[ $# -eq 0 ]]; then
+  set -- --filter "Category!=Benchmark"
+fi
 dotnet test Migration.sln -c Release --no-build -nologo "$@" 2>&1 | tee "$log" || status=$?
 
 # One closing line over all test assemblies.

@@ -77,7 +77,8 @@ public sealed class MigrationEndToEndTests : IDisposable
         Assert.Equal(1, code);
         Assert.Equal("", output);
         Assert.Contains("secret", error, StringComparison.Ordinal);
-        Assert.Contains($"{vm.Id} keeps running here", error, StringComparison.Ordinal);
+        Assert.Contains($"{vm.Id}: ", error, StringComparison.Ordinal);
+        Assert.Contains("keeps running here", error, StringComparison.Ordinal);
         Assert.Equal(VmState.Running, (await clientA.GetVmAsync(vm.Id)).State);
         await Eventually.UntilAsync(() => Task.FromResult(b.Log), log => log.Contains("secret", StringComparison.Ordinal), "the destination reports the refused secret");
     }
@@ -99,7 +100,8 @@ public sealed class MigrationEndToEndTests : IDisposable
         var final = await clientA.WaitForJobAsync(job.Id);
 
         Assert.Equal(JobState.Failed, final.State);
-        Assert.Contains($"{vm.Id} keeps running here", final.Error, StringComparison.Ordinal);
+        Assert.StartsWith($"{vm.Id}: ", final.Error, StringComparison.Ordinal);
+        Assert.True(final.Error!.Contains("keeps running here", StringComparison.Ordinal), final.Error);
         var after = await clientA.GetVmAsync(vm.Id);
         Assert.Equal(VmState.Running, after.State);
         var progressed = await Eventually.UntilAsync(() => clientA.GetVmAsync(vm.Id), v => v.InstructionsRetired > after.InstructionsRetired, "the guest runs on");

@@ -11,6 +11,7 @@ using Migration.Host.Api;
 using Migration.Host.Jobs;
 using Migration.Host.Vms;
 using Migration.Machine.RiscV;
+using Migration.Machine.RiscV.State;
 
 namespace Migration.Host.LiveMigration;
 
@@ -39,6 +40,7 @@ public sealed class TcpMigrationEndpoint : IMigrationEndpoint
         ArgumentNullException.ThrowIfNull(context);
         _context = context;
         _logger = context.LoggerFactory.CreateLogger<TcpMigrationEndpoint>();
+        RiscVStateSections.WarmUp();
         _listener = new TcpListener(ListenAddress, context.Port);
         _listener.Start();
         var local = (IPEndPoint)_listener.LocalEndpoint;
@@ -111,17 +113,16 @@ public sealed class TcpMigrationEndpoint : IMigrationEndpoint
             catch (MigrationAuthenticationException e)
             {
                 Log.MigrationFailed(_logger, vm.Id, destination, e.Message);
-                throw new ApiException(StatusCodes.Status403Forbidden, $"{e.Message}; {vm.Id} keeps running here", e);
+                throw new ApiException(StatusCodes.Status403Forbidden, $"{vm.Id}: {e.Message}; it keeps running here", e);
             }
             catch (MigrationException e)
             {
                 Log.MigrationFailed(_logger, vm.Id, destination, e.Message);
-                var where = e.Outcome switch
-                {
-                    MigrationOutcome.RolledBack => $"{vm.Id} keeps running here",
-                    _ => $"{vm.Id} stays paused here until it is known where it runs: check the destination ({to})",
-                };
-                throw new ApiException(StatusCodes.Status502BadGateway, $"{e.Message}; {where}", e);
+                // The engine's message already says where the guest is; an unknown outcome also needs where to look.
+                var detail = e.Outcome == MigrationOutcome.RolledBack
+                    ? $"{vm.Id}: {e.Message}"
+                    : $"{vm.Id}: {e.Message}; it stays paused here until it is known where it runs: check the destination {to}";
+                throw new ApiException(StatusCodes.Status502BadGateway, detail, e);
             }
         }
 

@@ -11,12 +11,16 @@ internal sealed class CounterMachine : IDisposable
 
     private readonly MemoryStream _console = new();
 
+    // Stream.Synchronized locks on the wrapper it returns: reading the output must take that same lock.
+    private readonly Stream _synchronized;
+
     public CounterMachine(ulong memory = 1UL << 20)
     {
+        _synchronized = Stream.Synchronized(_console);
         Machine = RiscVMachine.Load(RepositoryPaths.Guest("counter"), new MachineOptions
         {
             MemorySize = memory,
-            Console = Stream.Synchronized(_console),
+            Console = _synchronized,
             Arguments = [Rounds, Steps],
             MaxInstructions = Guests.GuestRun.InstructionGuard,
         });
@@ -28,7 +32,7 @@ internal sealed class CounterMachine : IDisposable
     {
         get
         {
-            lock (_console)
+            lock (_synchronized)
             {
                 return Encoding.UTF8.GetString(_console.ToArray());
             }

@@ -8,7 +8,8 @@ namespace Migration.Machine.Tests.Transfer;
 
 /// <summary>
 /// Figures for the README: a 1 GiB VM migrated over loopback TCP in-process, median of five runs. Run with
-/// <c>MIGRATION_BENCH=1 dotnet test tests/Migration.Machine.Tests -c Release --no-build --filter "FullyQualifiedName~MigrationFigures" --logger "console;verbosity=detailed"</c>.
+/// <c>dotnet test tests/Migration.Machine.Tests -c Release --no-build --filter "Category=Benchmark" --logger "console;verbosity=detailed"</c>;
+/// the default test run (tools/test.sh) leaves them out.
 /// </summary>
 [Trait("Category", "Benchmark")]
 [Collection(TimingCollection.Name)]
@@ -17,7 +18,7 @@ public sealed class MigrationFigures(ITestOutputHelper output)
     private const ulong Gigabyte = 1UL << 30;
     private const int Runs = 5;
 
-    [BenchmarkFact]
+    [Fact]
     public async Task Idle_vm_with_512_MiB_of_random_contents() =>
         await MeasureAsync("idle, 512 MiB random", () =>
         {
@@ -26,13 +27,13 @@ public sealed class MigrationFigures(ITestOutputHelper output)
             return machine;
         });
 
-    [BenchmarkFact]
+    [Fact]
     public async Task Idle_vm_all_zero() => await MeasureAsync("idle, all zero", () => TransferSetup.Load("idle", Gigabyte));
 
-    [BenchmarkFact]
+    [Fact]
     public Task Prefault_on_and_off_interleaved() => PrefaultInterleavedAsync(MemoryBacking.HugePages);
 
-    [BenchmarkFact]
+    [Fact]
     public Task Prefault_on_and_off_interleaved_on_small_pages() => PrefaultInterleavedAsync(MemoryBacking.SmallPages);
 
     private async Task PrefaultInterleavedAsync(MemoryBacking backing)
@@ -58,7 +59,7 @@ public sealed class MigrationFigures(ITestOutputHelper output)
         }
     }
 
-    [BenchmarkFact]
+    [Fact]
     public async Task Dirty_64_MiB_working_set_at_20000_pages_per_second() =>
         await MeasureAsync("dirty 16384 pages at 20,000 pages/s", () => TransferSetup.Load("dirty", Gigabyte, null, "16384", "20000"), settle: TimeSpan.FromSeconds(1));
 
