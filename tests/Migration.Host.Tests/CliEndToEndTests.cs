@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Migration.Machine.Tests.Guests;
 
 namespace Migration.Host.Tests;
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Migration.Host.Api;
 using Migration.Host.Client;
+using Migration.Machine.Tests.Guests;
 
 namespace Migration.Host.Tests;
 

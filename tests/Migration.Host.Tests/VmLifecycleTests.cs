@@ -1,6 +1,7 @@
 using System.Text;
 using Migration.Host.Api;
 using Migration.Machine.RiscV;
+using Migration.Machine.Tests.Guests;
 
 namespace Migration.Host.Tests;
 
