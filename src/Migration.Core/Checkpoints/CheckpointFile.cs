@@ -43,10 +43,15 @@ public static class CheckpointFile
     }
 
     /// <summary>Reads the chain ending at <paramref name="path"/> into fresh memory, verifying every file and every parent link.</summary>
-    public static async Task<RestoredMachineState> RestoreAsync(string path, StateReadOptions? options = null, CancellationToken cancellationToken = default)
+    public static async Task<RestoredMachineState> RestoreAsync(string path, StateReadOptions? options = null, CancellationToken cancellationToken = default) =>
+        await RestoreChainAsync(await ResolveChainAsync(path, cancellationToken).ConfigureAwait(false), options, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Reads a chain <see cref="ResolveChainAsync"/> returned, full checkpoint first, checking every parent link.</summary>
+    public static async Task<RestoredMachineState> RestoreChainAsync(IReadOnlyList<string> chain, StateReadOptions? options = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(chain);
+        ArgumentOutOfRangeException.ThrowIfZero(chain.Count);
         options ??= StateReadOptions.Default;
-        var chain = await ResolveChainAsync(path, cancellationToken).ConfigureAwait(false);
         RestoredMachineState? state = null;
         try
         {

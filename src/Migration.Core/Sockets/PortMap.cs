@@ -65,6 +65,32 @@ public sealed class PortMap
         return true;
     }
 
+    /// <summary>A whole list of entries, as <c>--port</c> options or an API request give them; each problem is one message.</summary>
+    public static bool TryParse(IEnumerable<string> entries, out PortMap map, out IReadOnlyList<string> errors)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        map = new PortMap();
+        var problems = new List<string>();
+        foreach (var entry in entries)
+        {
+            if (!TryParseEntry(entry, out var guestPort, out var host, out var error))
+            {
+                problems.Add(error!);
+            }
+            else if (map.Entries.ContainsKey(guestPort))
+            {
+                problems.Add($"guest port {guestPort} is mapped twice");
+            }
+            else
+            {
+                map.Add(guestPort, host!);
+            }
+        }
+
+        errors = problems;
+        return problems.Count == 0;
+    }
+
     public IPEndPoint Resolve(GuestEndpoint local)
     {
         ArgumentNullException.ThrowIfNull(local);

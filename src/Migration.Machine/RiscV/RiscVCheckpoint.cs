@@ -17,9 +17,11 @@ public static class RiscVCheckpoint
         ArgumentNullException.ThrowIfNull(options);
         var started = Stopwatch.GetTimestamp();
         RestoredMachineState state;
+        IReadOnlyList<string> chain;
         try
         {
-            state = await CheckpointFile.RestoreAsync(path, ReadOptions(options), cancellationToken).ConfigureAwait(false);
+            chain = await CheckpointFile.ResolveChainAsync(path, cancellationToken).ConfigureAwait(false);
+            state = await CheckpointFile.RestoreChainAsync(chain, ReadOptions(options), cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -27,7 +29,6 @@ public static class RiscVCheckpoint
             throw;
         }
 
-        var chain = await CheckpointFile.ResolveChainAsync(path, cancellationToken).ConfigureAwait(false);
         return Build(state, options, chain, started, path);
     }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Migration.Core.Sockets;
 using Migration.Host;
 using Migration.Host.Vms;
 
@@ -36,23 +37,16 @@ internal static class ApiOptions
         DefaultValueFactory = _ => [],
         CustomParser = result =>
         {
-            var seen = new HashSet<int>();
-            var specs = new List<string>();
-            foreach (var token in result.Tokens)
+            var specs = result.Tokens.Select(t => t.Value).ToArray();
+            if (!PortMap.TryParse(specs, out _, out var errors))
             {
-                if (!PortSpec.TryParse(token.Value, out var guestPort, out _, out var error))
+                foreach (var error in errors)
                 {
                     result.AddError($"--port: {error}");
                 }
-                else if (!seen.Add(guestPort))
-                {
-                    result.AddError($"--port: guest port {guestPort} is mapped twice");
-                }
-
-                specs.Add(token.Value);
             }
 
-            return [.. specs];
+            return specs;
         },
     };
 

@@ -39,22 +39,12 @@ internal static class CommonOptions
         DefaultValueFactory = _ => new PortMap(),
         CustomParser = result =>
         {
-            var map = new PortMap();
-            foreach (var token in result.Tokens)
+            if (!PortMap.TryParse(result.Tokens.Select(t => t.Value), out var map, out var errors))
             {
-                if (!PortMap.TryParseEntry(token.Value, out var guestPort, out var host, out var error))
+                foreach (var error in errors)
                 {
                     result.AddError($"--port: {error}");
-                    continue;
                 }
-
-                if (map.Entries.ContainsKey(guestPort))
-                {
-                    result.AddError($"--port: guest port {guestPort} is mapped twice");
-                    continue;
-                }
-
-                map.Add(guestPort, host!);
             }
 
             return map;
