@@ -71,7 +71,9 @@ public class DirtyLogTests
         {
             var random = new Random(7);
             var basePointer = memory.HostBase;
-            for (ulong sequence = 1; sequence <= 3_000_000; sequence++)
+            // The writer keeps storing until the collector has run many times beside it (a thread that starts
+            // late must not leave the collector nothing to race with); the store count bounds it either way.
+            for (ulong sequence = 1; sequence <= 200_000_000 && (sequence <= 3_000_000 || Volatile.Read(ref collections) < 50); sequence++)
             {
                 var page = random.Next(pages);
                 var slot = random.Next(GuestMemory.PageSize / 8);
@@ -86,7 +88,7 @@ public class DirtyLogTests
         while (Volatile.Read(ref writerDone) == 0)
         {
             CopyDirty(memory, shadow);
-            collections++;
+            Interlocked.Increment(ref collections);
         }
 
         writer.Join();
