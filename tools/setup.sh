@@ -11,6 +11,7 @@ packages=(
   libc6-dev
   redis-tools               # redis-benchmark and redis-cli: real clients of the kv guest in tests
   netcat-openbsd            # nc: real client of the echo guest in tests
+  nftables                  # libnftables: the network lock that drops a migrating connection's packets while no socket owns it
 )
 
 missing=()

@@ -68,6 +68,11 @@ internal static class SocketTableValidator
             throw Fail("Family", $"{(int)socket.Family} is not an address family");
         }
 
+        if (socket.Connection is { } frozen)
+        {
+            CheckConnection(socket, frozen, Fail);
+        }
+
         if (!Enum.IsDefined(socket.Status) || socket.Status == SocketStatus.Terminated)
         {
             // Terminated records leave the table at close, so a captured one cannot be a real socket.
@@ -140,6 +145,55 @@ internal static class SocketTableValidator
             }
 
             Check(connection, id, $"{path}ConnectionQueue[{i}].", pending: true, maxQueueCapacity);
+        }
+    }
+
+    private static void CheckConnection(VirtualSocket socket, TcpConnectionState connection, Func<string, string, SocketTableException> fail)
+    {
+        if (connection.Version != TcpConnectionState.FormatVersion)
+        {
+            throw fail("Connection.Version", $"is {connection.Version}; this build reads version {TcpConnectionState.FormatVersion}");
+        }
+
+        if (socket.Type != VirtualSocketType.Stream
+            || socket.Status is not (SocketStatus.Connected or SocketStatus.Sending or SocketStatus.Receiving or SocketStatus.Shutdown))
+        {
+            throw fail("Connection", $"is set on a socket that is {socket.Type} and {socket.Status}, not an established stream");
+        }
+
+        if (!System.Net.IPEndPoint.TryParse(connection.Local ?? "", out var local) || local.Port == 0)
+        {
+            throw fail("Connection.Local", $"'{connection.Local}' is not an address and port");
+        }
+
+        if (!System.Net.IPEndPoint.TryParse(connection.Remote ?? "", out var remote) || remote.Port == 0 || remote.AddressFamily != local.AddressFamily)
+        {
+            throw fail("Connection.Remote", $"'{connection.Remote}' is not an address and port of the local address's family");
+        }
+
+        if (connection.SendQueue is null || connection.SendQueue.Length > TcpConnectionState.MaxQueueBytes)
+        {
+            throw fail("Connection.SendQueue", $"is missing or over {TcpConnectionState.MaxQueueBytes} bytes");
+        }
+
+        if (connection.ReceiveQueue is null || connection.ReceiveQueue.Length > TcpConnectionState.MaxQueueBytes)
+        {
+            throw fail("Connection.ReceiveQueue", $"is missing or over {TcpConnectionState.MaxQueueBytes} bytes");
+        }
+
+        if (connection.UnsentBytes < 0 || connection.UnsentBytes > connection.SendQueue.Length)
+        {
+            throw fail("Connection.UnsentBytes", $"{connection.UnsentBytes} is outside 0..{connection.SendQueue.Length}");
+        }
+
+        if (connection.Window is null || connection.Window.Length is not (0 or 5))
+        {
+            throw fail("Connection.Window", "must hold 0 or 5 values");
+        }
+
+        if (connection.MaxSegmentSize is < 0 or > 65535 || connection.SendWindowScale is < -1 or > 14 || connection.ReceiveWindowScale is < -1 or > 14)
+        {
+            throw fail("Connection", $"MSS {connection.MaxSegmentSize} or window scales {connection.SendWindowScale}/{connection.ReceiveWindowScale} are out of range");
         }
     }
 

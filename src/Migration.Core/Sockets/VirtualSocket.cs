@@ -96,6 +96,13 @@ public sealed class VirtualSocket
     [Key(22)]
     public bool ConnectInProgress { get; set; }
 
+    /// <summary>
+    /// The kernel state of this connection when it was frozen for a migration (TCP repair): sequence numbers, the host's
+    /// unacknowledged and unread bytes, options. Null while a host socket carries the connection live.
+    /// </summary>
+    [Key(23)]
+    public TcpConnectionState? Connection { get; set; }
+
     /// <summary>Backend state for the host endpoint (a host socket and its pumps); never serialized.</summary>
     [IgnoreMember]
     public object? Host { get; set; }

@@ -56,6 +56,14 @@ public sealed partial class VirtualSocketStack
             }
             catch
             {
+                foreach (var queued in _prepared.Where(p => p.Id < 0 && p.Host is not null))
+                {
+                    // Pending connections are not in the table; closing one still in repair mode sends nothing.
+                    _network.Close(queued);
+                }
+
+                _prepared.Clear();
+                _toUnlock.Clear();
                 // Every record with a host endpoint, not just the finished ones: a backend that threw may have left one half set up.
                 foreach (var socket in restored.Where(s => s.Host is not null))
                 {
@@ -96,11 +104,17 @@ public sealed partial class VirtualSocketStack
         switch (socket.Status)
         {
             case SocketStatus.Listening:
-                // Each pending connection was a host socket accepted on the old host, and the host sockets did not
-                // survive: the client's TCP peer is gone, so a queued record would hand the guest a connection that
-                // can only fail. Dropping them is what the client already saw — its connection died with the old host.
-                socket.ConnectionQueue.Clear();
+                // Each pending connection was a host socket accepted on the old host. Without TCP repair the host sockets
+                // did not survive: the client's TCP peer is gone, so a queued record would hand the guest a connection
+                // that can only fail. Dropping them is what the client already saw — its connection died with the old host.
+                // With repair, those that were frozen come back like any other connection.
+                socket.ConnectionQueue.RemoveAll(connection => !TryPrepare(connection));
                 rebinding = Rebind(socket, previous, listen: true);
+                if (previous is not null && _network.PreservesConnections)
+                {
+                    _toUnlock.Add(previous);
+                }
+
                 break;
             case SocketStatus.Bound:
                 rebinding = Rebind(socket, previous, listen: false);
@@ -112,9 +126,13 @@ public sealed partial class VirtualSocketStack
                 socket.PendingError = SocketErrno.ECONNREFUSED;
                 socket.SendQueue.Clear();
                 break;
+            case SocketStatus.Connected or SocketStatus.Sending or SocketStatus.Receiving or SocketStatus.Shutdown when TryPrepare(socket):
+                // Re-created in repair mode: it goes live when the machine starts (ActivateRestoredConnections).
+                break;
             case SocketStatus.Connected or SocketStatus.Sending or SocketStatus.Receiving or SocketStatus.Shutdown:
                 // As OnReset, so the guest sees exactly a live reset: unread input stays readable, then ECONNRESET once;
                 // sends fail; poll reports hang-up and error. Unsent output had no peer left to go to.
+                socket.Connection = null;
                 socket.Reset = true;
                 socket.PendingError = SocketErrno.ECONNRESET;
                 socket.SendQueue.Clear();

@@ -25,6 +25,7 @@ public sealed class MigrationSource
     private readonly PageCodecOptions _codec;
     private readonly List<RoundReport> _rounds = [];
     private readonly long _started = Stopwatch.GetTimestamp();
+    private static readonly TimeSpan ThawWaitLimit = TimeSpan.FromSeconds(3);
     private MigrationStreamWriter? _writer;
     private DestinationListener? _listener;
     private PageBatchStats _pages;
@@ -33,6 +34,7 @@ public sealed class MigrationSource
     private bool _wasRunning;
     private bool _streamEnded;
     private bool _commitAttempted;
+    private bool _socketsFrozen;
     private long _pausedAt;
     private double _maxThrottle;
     private long _lastProgress;
@@ -183,6 +185,14 @@ public sealed class MigrationSource
 
         var throttle = _machine.Throttle;
         _machine.Throttle = 0;
+        if (_machine.Sockets is { PreservesConnections: true } sockets)
+        {
+            // Connections are frozen with the vCPU: their kernel state goes into the socket table captured next.
+            _phase = "the connections' freeze";
+            _socketsFrozen = true;
+            await sockets.FreezeAsync(cancellationToken).ConfigureAwait(false);
+            _phase = "stop-and-copy";
+        }
 
         // The machine is parked, so its sections are final; taken before more is written, so a machine that cannot
         // describe itself (it exited meanwhile) fails before the stream's end.
@@ -322,16 +332,22 @@ public sealed class MigrationSource
         };
 
         _machine.Throttle = 0;
-        if (_wasRunning)
-        {
-            _machine.Resume();
-        }
-
         if (_streamEnded && !listener.DestinationReported)
         {
             // The destination may hold a built machine waiting for Commit: tell it to discard now rather than time out.
             using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(1));
             await SendQuietlyAsync(ControlMessage.Error($"source: {cause}"), deadline.Token).ConfigureAwait(false);
+        }
+
+        var lost = "";
+        if (_socketsFrozen)
+        {
+            lost = await ThawAsync(listener).ConfigureAwait(false);
+        }
+
+        if (_wasRunning)
+        {
+            _machine.Resume();
         }
 
         if (_channel is NetworkStream network)
@@ -348,7 +364,29 @@ public sealed class MigrationSource
 
         Report(MigrationPhase.RolledBack, Math.Max(0, _rounds.Count - 1), 0);
         var where = _wasRunning ? "keeps running here" : "stays here as it was";
-        return new MigrationException($"{cause}; the migration was rolled back and the VM {where}", MigrationOutcome.RolledBack, e);
+        return new MigrationException($"{cause}; the migration was rolled back and the VM {where}{lost}", MigrationOutcome.RolledBack, e);
+    }
+
+    /// <summary>
+    /// Puts the frozen connections back on this host. A destination that re-created them must have let go first (two
+    /// sockets cannot own one connection), so the channel's end — the destination discarding, or dying — is awaited, briefly.
+    /// </summary>
+    private async Task<string> ThawAsync(DestinationListener listener)
+    {
+        if (_channel is NetworkStream network)
+        {
+            try
+            {
+                network.Socket.Shutdown(SocketShutdown.Send);
+            }
+            catch (Exception shutdown) when (shutdown is SocketException or ObjectDisposedException)
+            {
+            }
+        }
+
+        await listener.Completion.WaitAsync(ThawWaitLimit, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        var problems = _machine.Sockets!.Thaw();
+        return problems.Count == 0 ? "" : $" (but {problems.Count} connection(s) could not be kept: {problems[0]})";
     }
 
     private async Task SendQuietlyAsync(ControlMessage message, CancellationToken cancellationToken)

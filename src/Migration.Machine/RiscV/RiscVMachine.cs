@@ -188,6 +188,9 @@ public sealed partial class RiscVMachine : IVirtualMachine
                 throw new InvalidOperationException("the machine has already been started");
             }
 
+            // Connections a restore re-created go live with the vCPU, not before: until then the VM may still be discarded.
+            Sockets?.ActivateRestoredConnections();
+
             _state = _pauseRequested ? MachineRunState.Paused : MachineRunState.Running;
             _thread = new Thread(RunVcpu) { IsBackground = true, Name = "vcpu0" };
             _thread.Start();

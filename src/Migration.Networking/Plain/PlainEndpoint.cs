@@ -25,6 +25,29 @@ internal sealed class PlainEndpoint(Socket socket) : IDisposable
 
     public bool ReceiveStarted { get; set; }
 
+    /// <summary>The accept, receive or datagram loop, awaited when a connection is frozen.</summary>
+    public Task ReceiveLoop { get; set; } = Task.CompletedTask;
+
+    public Task PumpLoop { get; set; } = Task.CompletedTask;
+
+    /// <summary>Set before a freeze cancels the loops: the failures that follow are the freeze, not a reset of the connection.</summary>
+    public bool Frozen
+    {
+        get => Volatile.Read(ref _frozen);
+        set => Volatile.Write(ref _frozen, value);
+    }
+
+    /// <summary>Bytes the kernel confirmed taking through this socket (written by the pump only): a freeze compares it with the kernel's own count.</summary>
+    public long KernelAccepted { get; set; }
+
+    /// <summary>Bytes a restored connection had queued but never sent; the pump sends them before anything of the guest's.</summary>
+    public ReadOnlyMemory<byte> PendingTail { get; set; }
+
+    /// <summary>For a restored connection whose peer had closed: bytes left to read before the guest sees end of stream.</summary>
+    public int? EndOfStreamAfter { get; set; }
+
+    private bool _frozen;
+
     public void Dispose()
     {
         Receiving.Cancel();

@@ -52,7 +52,7 @@ public sealed class PlainHostNetwork : IHostNetwork
         socket.HostEndpoint = hostSocket.LocalEndPoint?.ToString();
         if (socket.Type == VirtualSocketType.Datagram)
         {
-            _ = ReceiveDatagramsAsync(socket, endpoint);
+            endpoint.ReceiveLoop = ReceiveDatagramsAsync(socket, endpoint);
         }
 
         return 0;
@@ -75,7 +75,7 @@ public sealed class PlainHostNetwork : IHostNetwork
             return SocketErrorMapping.ToErrno(e);
         }
 
-        _ = AcceptAsync(socket, endpoint);
+        endpoint.ReceiveLoop = AcceptAsync(socket, endpoint);
         return 0;
     }
 
@@ -108,7 +108,7 @@ public sealed class PlainHostNetwork : IHostNetwork
         if (socket.Host is PlainEndpoint endpoint && !endpoint.Pumping && socket.Status != SocketStatus.Connecting)
         {
             endpoint.Pumping = true;
-            _ = PumpAsync(socket, endpoint);
+            endpoint.PumpLoop = PumpAsync(socket, endpoint);
         }
     }
 
@@ -177,7 +177,7 @@ public sealed class PlainHostNetwork : IHostNetwork
         if (!endpoint.Pumping)
         {
             endpoint.Pumping = true;
-            _ = PumpAsync(socket, endpoint);
+            endpoint.PumpLoop = PumpAsync(socket, endpoint);
         }
     }
 
@@ -210,22 +210,13 @@ public sealed class PlainHostNetwork : IHostNetwork
                     continue;
                 }
 
-                var connectionEndpoint = new PlainEndpoint(hostConnection);
-                var connection = new VirtualSocket
+                if (Admit(stack, listener, hostConnection) is not var (connection, connectionEndpoint))
                 {
-                    Host = connectionEndpoint,
-                    HostEndpoint = hostConnection.LocalEndPoint?.ToString(),
-                    Options = listener.Options.Clone(),
-                };
-                Apply(connection.Options, hostConnection, VirtualSocketType.Stream);
-                if (!stack.OnAccepted(listener, connection, (IPEndPoint)hostConnection.RemoteEndPoint!))
-                {
-                    connectionEndpoint.Dispose();
                     return;
                 }
 
                 // Bytes that arrive before the guest accepts wait in the new socket's receive queue.
-                _ = ReceiveAsync(connection, connectionEndpoint);
+                connectionEndpoint.ReceiveLoop = ReceiveAsync(connection, connectionEndpoint);
             }
         }
         catch (Exception e) when (IsTeardown(e))
@@ -235,6 +226,75 @@ public sealed class PlainHostNetwork : IHostNetwork
         {
             // The listener was closed under the loop; the guest already knows, since it closed it.
         }
+    }
+
+    /// <summary>
+    /// Takes connections still waiting in a listener's host accept queue into its virtual connection queue (while there is
+    /// room), without loops: a freeze stops the accept loop first, then drains the kernel so no pending client is lost.
+    /// </summary>
+    internal List<VirtualSocket> DrainAcceptQueue(VirtualSocket listener)
+    {
+        var drained = new List<VirtualSocket>();
+        if (listener.Host is not PlainEndpoint endpoint)
+        {
+            return drained;
+        }
+
+        endpoint.Socket.Blocking = false;
+        while (Stack.AcceptRoom(listener) > 0)
+        {
+            Socket hostConnection;
+            try
+            {
+                hostConnection = endpoint.Socket.Accept();
+            }
+            catch (SocketException)
+            {
+                break;
+            }
+
+            if (Admit(Stack, listener, hostConnection) is not var (connection, _))
+            {
+                break;
+            }
+
+            drained.Add(connection);
+        }
+
+        return drained;
+    }
+
+    /// <summary>Gives a connection re-created on this host (TCP repair) its loops: receiving now, sending whatever it had queued.</summary>
+    internal void Adopt(VirtualSocket socket, PlainEndpoint endpoint)
+    {
+        socket.Host = endpoint;
+        socket.HostEndpoint = endpoint.Socket.LocalEndPoint?.ToString();
+        Apply(socket.Options, endpoint.Socket, VirtualSocketType.Stream);
+        endpoint.ReceiveLoop = ReceiveAsync(socket, endpoint);
+        if (!endpoint.PendingTail.IsEmpty || !socket.SendQueue.IsEmpty || (socket.WriteShut && !endpoint.FinSent))
+        {
+            endpoint.Pumping = true;
+            endpoint.PumpLoop = PumpAsync(socket, endpoint);
+        }
+    }
+
+    private static (VirtualSocket Connection, PlainEndpoint Endpoint)? Admit(VirtualSocketStack stack, VirtualSocket listener, Socket hostConnection)
+    {
+        var connectionEndpoint = new PlainEndpoint(hostConnection);
+        var connection = new VirtualSocket
+        {
+            Host = connectionEndpoint,
+            HostEndpoint = hostConnection.LocalEndPoint?.ToString(),
+            Options = listener.Options.Clone(),
+        };
+        Apply(connection.Options, hostConnection, VirtualSocketType.Stream);
+        if (!stack.OnAccepted(listener, connection, (IPEndPoint)hostConnection.RemoteEndPoint!))
+        {
+            connectionEndpoint.Dispose();
+            return null;
+        }
+
+        return (connection, connectionEndpoint);
     }
 
     private async Task ConnectAsync(VirtualSocket socket, PlainEndpoint endpoint, IPEndPoint remote)
@@ -249,7 +309,7 @@ public sealed class PlainHostNetwork : IHostNetwork
             }
 
             stack.OnConnected(socket, (IPEndPoint)endpoint.Socket.LocalEndPoint!);
-            _ = ReceiveAsync(socket, endpoint);
+            endpoint.ReceiveLoop = ReceiveAsync(socket, endpoint);
             lock (stack.SyncRoot)
             {
                 // Bytes the guest queued while connecting (non-blocking sends) go now.
@@ -274,25 +334,37 @@ public sealed class PlainHostNetwork : IHostNetwork
         {
             while (true)
             {
+                if (endpoint.EndOfStreamAfter == 0)
+                {
+                    // A restored connection whose peer had closed: its FIN is not in the new kernel socket, only in the record.
+                    stack.OnPeerClosed(socket);
+                    return;
+                }
+
                 int room;
                 while ((room = stack.ReceiveRoom(socket)) == 0)
                 {
                     await endpoint.Room.WaitAsync(token).ConfigureAwait(false);
                 }
 
-                var n = await endpoint.Socket.ReceiveAsync(buffer.AsMemory(0, Math.Min(room, buffer.Length)), SocketFlags.None, token).ConfigureAwait(false);
+                var limit = Math.Min(Math.Min(room, buffer.Length), endpoint.EndOfStreamAfter ?? int.MaxValue);
+                var n = await endpoint.Socket.ReceiveAsync(buffer.AsMemory(0, limit), SocketFlags.None, token).ConfigureAwait(false);
                 if (n == 0)
                 {
                     stack.OnPeerClosed(socket);
                     return;
                 }
 
+                endpoint.EndOfStreamAfter -= n;
                 stack.OnReceived(socket, buffer.AsSpan(0, n));
             }
         }
-        catch (SocketException e)
+        catch (SocketException e) when (!endpoint.Frozen)
         {
             stack.OnReset(socket, SocketErrorMapping.ToErrno(e));
+        }
+        catch (SocketException)
+        {
         }
         catch (Exception e) when (IsTeardown(e))
         {
@@ -348,6 +420,14 @@ public sealed class PlainHostNetwork : IHostNetwork
         var buffer = new byte[BufferSize];
         try
         {
+            while (!endpoint.PendingTail.IsEmpty)
+            {
+                // What a restored connection had queued but never sent goes first: it precedes everything in the send queue.
+                var tail = await endpoint.Socket.SendAsync(endpoint.PendingTail, SocketFlags.None, endpoint.Sending.Token).ConfigureAwait(false);
+                endpoint.KernelAccepted += tail;
+                endpoint.PendingTail = endpoint.PendingTail[tail..];
+            }
+
             while (true)
             {
                 var n = stack.PeekForTransmit(socket, buffer, out _);
@@ -382,12 +462,17 @@ public sealed class PlainHostNetwork : IHostNetwork
                 }
 
                 var sent = await endpoint.Socket.SendAsync(buffer.AsMemory(0, n), SocketFlags.None, endpoint.Sending.Token).ConfigureAwait(false);
+                endpoint.KernelAccepted += sent;
                 stack.OnTransmitted(socket, sent);
             }
         }
         catch (SocketException e)
         {
-            stack.OnReset(socket, SocketErrorMapping.ToErrno(e));
+            if (!endpoint.Frozen)
+            {
+                stack.OnReset(socket, SocketErrorMapping.ToErrno(e));
+            }
+
             EndPump(stack, endpoint);
         }
         catch (OperationCanceledException)

@@ -1,0 +1,222 @@
+using System.Net;
+using System.Net.Sockets;
+using Migration.Core.Sockets;
+using Migration.Networking.Plain;
+
+namespace Migration.Networking.Repair;
+
+/// <summary>
+/// The TCP repair backend (DESIGN §4): host sockets are driven exactly as in the plain backend while the VM runs; at a
+/// migration's switch-over every established connection is frozen with TCP repair and its kernel state rides in the
+/// socket table, and the destination re-creates it bound to the same addresses, so the peer — an unmodified client —
+/// sees a pause, never a reset. While no socket owns a connection, a <see cref="NetworkLock"/> drops the peer's
+/// segments (when hosts share one network stack; hosts in separate namespaces move the address instead and pass none).
+/// </summary>
+public sealed class RepairHostNetwork : IHostNetwork
+{
+    private static readonly TimeSpan LoopStopLimit = TimeSpan.FromSeconds(5);
+
+    private readonly PlainHostNetwork _plain = new();
+    private readonly NetworkLock? _lock;
+    private VirtualSocketStack? _stack;
+
+    /// <param name="networkLock">Shared by the hosts of one network stack; null when the hosts have stacks of their own.</param>
+    public RepairHostNetwork(NetworkLock? networkLock)
+    {
+        _lock = networkLock;
+    }
+
+    public bool PreservesConnections => true;
+
+    private VirtualSocketStack Stack => _stack ?? throw new InvalidOperationException("the backend is not attached to a socket stack");
+
+    public void Attach(VirtualSocketStack stack)
+    {
+        _stack = stack;
+        _plain.Attach(stack);
+    }
+
+    public int Bind(VirtualSocket socket, IPEndPoint host) => _plain.Bind(socket, host);
+
+    public int Listen(VirtualSocket socket, int backlog) => _plain.Listen(socket, backlog);
+
+    public int Connect(VirtualSocket socket, IPEndPoint remote) => _plain.Connect(socket, remote);
+
+    public void Transmit(VirtualSocket socket) => _plain.Transmit(socket);
+
+    public void ResumeReceive(VirtualSocket socket) => _plain.ResumeReceive(socket);
+
+    public int SendDatagram(VirtualSocket socket, IPEndPoint to, ReadOnlySpan<byte> payload) => _plain.SendDatagram(socket, to, payload);
+
+    public void ApplyOptions(VirtualSocket socket) => _plain.ApplyOptions(socket);
+
+    public void Close(VirtualSocket socket)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        if (socket.Host is PreparedConnection prepared)
+        {
+            // Still in repair mode: closing sends nothing, and the connection's state stays in the record.
+            prepared.Dispose();
+            socket.Host = null;
+            return;
+        }
+
+        _plain.Close(socket);
+    }
+
+    public void Dispose() => _plain.Dispose();
+
+    public async Task<IReadOnlyList<VirtualSocket>> FreezeAsync(IReadOnlyList<VirtualSocket> sockets, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(sockets);
+        var stack = Stack;
+        var listeners = new List<(VirtualSocket Socket, PlainEndpoint Endpoint)>();
+        var connections = new List<(VirtualSocket Socket, PlainEndpoint Endpoint)>();
+        lock (stack.SyncRoot)
+        {
+            foreach (var socket in sockets)
+            {
+                if (socket.Host is not PlainEndpoint endpoint || socket.Type != VirtualSocketType.Stream || socket.Reset)
+                {
+                    continue;
+                }
+
+                if (socket.Status == SocketStatus.Listening)
+                {
+                    listeners.Add((socket, endpoint));
+                }
+                else if (socket.Status is SocketStatus.Connected or SocketStatus.Sending or SocketStatus.Receiving or SocketStatus.Shutdown)
+                {
+                    connections.Add((socket, endpoint));
+                }
+            }
+        }
+
+        // Lock first: from the moment a socket lets go, a segment from its peer must find nothing that answers.
+        _lock?.Lock(listeners.Concat(connections).Select(c => IPEndPoint.Parse(c.Endpoint.Socket.LocalEndPoint!.ToString()!)));
+
+        foreach (var (_, endpoint) in listeners.Concat(connections))
+        {
+            endpoint.Frozen = true;
+            await endpoint.Receiving.CancelAsync().ConfigureAwait(false);
+        }
+
+        await WaitAsync(listeners.Concat(connections).Select(c => c.Endpoint.ReceiveLoop), "receive", cancellationToken).ConfigureAwait(false);
+
+        // Pending clients become connections of the guest before the listener lets go of its port.
+        lock (stack.SyncRoot)
+        {
+            foreach (var (listener, endpoint) in listeners)
+            {
+                foreach (var accepted in _plain.DrainAcceptQueue(listener))
+                {
+                    var acceptedEndpoint = (PlainEndpoint)accepted.Host!;
+                    acceptedEndpoint.Frozen = true;
+                    connections.Add((accepted, acceptedEndpoint));
+                }
+
+                endpoint.Dispose();
+                listener.Host = null;
+            }
+        }
+
+        foreach (var (_, endpoint) in connections)
+        {
+            // A send the pump has in flight fails from here on without moving a byte.
+            TcpRepair.EnterRepair((int)endpoint.Socket.Handle, endpoint.Socket.LocalEndPoint?.ToString() ?? "a connection");
+        }
+
+        await WaitAsync(connections.Select(c => c.Endpoint.PumpLoop), "send", cancellationToken).ConfigureAwait(false);
+
+        var frozen = new List<VirtualSocket>(listeners.Select(l => l.Socket));
+        lock (stack.SyncRoot)
+        {
+            foreach (var (socket, endpoint) in connections)
+            {
+                var result = TcpRepair.Read((int)endpoint.Socket.Handle, (IPEndPoint)endpoint.Socket.LocalEndPoint!, (IPEndPoint)endpoint.Socket.RemoteEndPoint!);
+                // An interrupted send may have put bytes in the kernel that the pump never counted: they are in the
+                // kernel's queue now, so they leave the guest's, or the peer would get them twice.
+                var uncounted = result.KernelAccepted - endpoint.KernelAccepted;
+                if (uncounted < 0 || uncounted > socket.SendQueue.Count)
+                {
+                    throw new TcpRepairException($"TCP repair of {result.State.Local} <-> {result.State.Remote}: the kernel took {result.KernelAccepted} bytes, the host counted {endpoint.KernelAccepted} with {socket.SendQueue.Count} still queued");
+                }
+
+                socket.SendQueue.Discard((int)uncounted);
+                socket.Connection = result.State;
+                endpoint.Dispose();
+                socket.Host = null;
+                frozen.Add(socket);
+            }
+        }
+
+        return frozen;
+    }
+
+    public int PrepareConnection(VirtualSocket socket)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        var state = socket.Connection ?? throw new ArgumentException("the socket carries no frozen connection", nameof(socket));
+        try
+        {
+            socket.Host = new PreparedConnection(TcpRepair.Prepare(state));
+            socket.HostEndpoint = state.Local;
+            return 0;
+        }
+        catch (TcpRepairException e)
+        {
+            return e.Errno != 0 ? e.Errno : SocketErrno.EINVAL;
+        }
+    }
+
+    public void ActivateConnections(IReadOnlyList<VirtualSocket> sockets, IReadOnlyList<IPEndPoint> unlock)
+    {
+        ArgumentNullException.ThrowIfNull(sockets);
+        ArgumentNullException.ThrowIfNull(unlock);
+        // The lock goes before repair mode ends: leaving it sends a window probe, and the peer's answer must get through.
+        _lock?.Unlock(unlock);
+        foreach (var socket in sockets)
+        {
+            if (socket.Host is not PreparedConnection prepared || socket.Connection is not { } state)
+            {
+                continue;
+            }
+
+            var fd = prepared.Take();
+            Socket hostSocket;
+            try
+            {
+                TcpRepair.Release(fd, state);
+                hostSocket = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+            }
+            catch (TcpRepairException)
+            {
+                LinuxSockets.Close(fd);
+                socket.Host = null;
+                Stack.OnReset(socket, SocketErrno.ECONNRESET);
+                continue;
+            }
+
+            var endpoint = new PlainEndpoint(hostSocket)
+            {
+                KernelAccepted = state.SendQueue.Length - state.UnsentBytes,
+                PendingTail = state.SendQueue.AsMemory(state.SentBytes),
+                EndOfStreamAfter = state.FinReceived ? state.ReceiveQueue.Length : null,
+                FinSent = state.FinSent && state.UnsentBytes == 0,
+            };
+            _plain.Adopt(socket, endpoint);
+        }
+    }
+
+    private static async Task WaitAsync(IEnumerable<Task> loops, string what, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.WhenAll(loops).WaitAsync(LoopStopLimit, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TcpRepairException($"the host's {what} loops did not stop within {LoopStopLimit.TotalSeconds:0} s of the freeze", e);
+        }
+    }
+}

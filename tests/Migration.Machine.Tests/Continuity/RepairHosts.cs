@@ -1,0 +1,60 @@
+using System.Net;
+using Migration.Core.Machines;
+using Migration.Core.Sockets;
+using Migration.Core.State;
+using Migration.Machine.RiscV;
+using Migration.Networking.Repair;
+
+namespace Migration.Machine.Tests.Continuity;
+
+/// <summary>
+/// Hosts that share this machine's network stack and the TCP repair backend: a VM started on one and built again on the
+/// next, with the same port map, so a migrated guest keeps its host port.
+/// </summary>
+internal sealed class RepairHosts(NetworkLock networkLock, int guestPort)
+{
+    private readonly PortMap _ports = CreatePorts(guestPort);
+
+    public MachineOptions Options(ulong memory, Stream console, params string[] arguments) => new()
+    {
+        MemorySize = memory,
+        Console = console,
+        Arguments = arguments,
+        Network = new RepairHostNetwork(networkLock),
+        Ports = _ports,
+    };
+
+    public Func<RestoredMachineState, IVirtualMachine> Build(Stream console) => state =>
+    {
+        var memory = state.TakeMemory();
+        RiscVMachine machine;
+        try
+        {
+            machine = RiscVMachine.Restore(memory, state.Sections, Options(memory.Size, console));
+        }
+        catch
+        {
+            memory.Dispose();
+            throw;
+        }
+
+        try
+        {
+            machine.Sockets!.RestoreTable(state.Sockets);
+            return machine;
+        }
+        catch
+        {
+            machine.Dispose();
+            throw;
+        }
+    };
+
+    private static PortMap CreatePorts(int guestPort)
+    {
+        var ports = new PortMap();
+        // Port 0: the host picks a free port at the first bind; restores keep the port they had.
+        ports.Add(guestPort, new IPEndPoint(IPAddress.Loopback, 0));
+        return ports;
+    }
+}
