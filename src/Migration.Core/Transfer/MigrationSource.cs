@@ -190,7 +190,8 @@ public sealed class MigrationSource
             // Connections are frozen with the vCPU: their kernel state goes into the socket table captured next.
             _phase = "the connections' freeze";
             _socketsFrozen = true;
-            await sockets.FreezeAsync(cancellationToken).ConfigureAwait(false);
+            // Not cancellable: a freeze stopped half-way would leave connections with neither a host socket nor a state.
+            await sockets.FreezeAsync(CancellationToken.None).ConfigureAwait(false);
             _phase = "stop-and-copy";
         }
 

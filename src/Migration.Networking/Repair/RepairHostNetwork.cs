@@ -93,7 +93,7 @@ public sealed class RepairHostNetwork : IHostNetwork
         }
 
         // Lock first: from the moment a socket lets go, a segment from its peer must find nothing that answers.
-        _lock?.Lock(listeners.Concat(connections).Select(c => IPEndPoint.Parse(c.Endpoint.Socket.LocalEndPoint!.ToString()!)));
+        _lock?.Lock(listeners.Concat(connections).Select(c => (IPEndPoint)c.Endpoint.Socket.LocalEndPoint!));
 
         foreach (var (_, endpoint) in listeners.Concat(connections))
         {
@@ -120,10 +120,18 @@ public sealed class RepairHostNetwork : IHostNetwork
             }
         }
 
-        foreach (var (_, endpoint) in connections)
+        var lost = new List<VirtualSocket>();
+        foreach (var (socket, endpoint) in connections)
         {
             // A send the pump has in flight fails from here on without moving a byte.
-            TcpRepair.EnterRepair((int)endpoint.Socket.Handle, endpoint.Socket.LocalEndPoint?.ToString() ?? "a connection");
+            try
+            {
+                TcpRepair.EnterRepair((int)endpoint.Socket.Handle, endpoint.Socket.LocalEndPoint?.ToString() ?? "a connection");
+            }
+            catch (TcpRepairException)
+            {
+                lost.Add(socket);
+            }
         }
 
         await WaitAsync(connections.Select(c => c.Endpoint.PumpLoop), "send", cancellationToken).ConfigureAwait(false);
@@ -133,24 +141,43 @@ public sealed class RepairHostNetwork : IHostNetwork
         {
             foreach (var (socket, endpoint) in connections)
             {
-                var result = TcpRepair.Read((int)endpoint.Socket.Handle, (IPEndPoint)endpoint.Socket.LocalEndPoint!, (IPEndPoint)endpoint.Socket.RemoteEndPoint!);
-                // An interrupted send may have put bytes in the kernel that the pump never counted: they are in the
-                // kernel's queue now, so they leave the guest's, or the peer would get them twice.
-                var uncounted = result.KernelAccepted - endpoint.KernelAccepted;
-                if (uncounted < 0 || uncounted > socket.SendQueue.Count)
+                try
                 {
-                    throw new TcpRepairException($"TCP repair of {result.State.Local} <-> {result.State.Remote}: the kernel took {result.KernelAccepted} bytes, the host counted {endpoint.KernelAccepted} with {socket.SendQueue.Count} still queued");
+                    if (lost.Contains(socket))
+                    {
+                        throw new TcpRepairException("repair mode was refused");
+                    }
+
+                    socket.Connection = Freeze(socket, endpoint);
+                    frozen.Add(socket);
+                }
+                catch (TcpRepairException)
+                {
+                    // A connection that cannot be carried is reset for the guest, honestly, rather than left without loops.
+                    stack.OnReset(socket, SocketErrno.ECONNRESET);
                 }
 
-                socket.SendQueue.Discard((int)uncounted);
-                socket.Connection = result.State;
                 endpoint.Dispose();
                 socket.Host = null;
-                frozen.Add(socket);
             }
         }
 
         return frozen;
+    }
+
+    private static TcpConnectionState Freeze(VirtualSocket socket, PlainEndpoint endpoint)
+    {
+        var result = TcpRepair.Read((int)endpoint.Socket.Handle, (IPEndPoint)endpoint.Socket.LocalEndPoint!, (IPEndPoint)endpoint.Socket.RemoteEndPoint!);
+        // An interrupted send may have put bytes in the kernel that the pump never counted: they are in the kernel's
+        // queue now, so they leave the guest's, or the peer would get them twice.
+        var uncounted = result.KernelAccepted - endpoint.KernelAccepted;
+        if (uncounted < 0 || uncounted > socket.SendQueue.Count)
+        {
+            throw new TcpRepairException($"TCP repair of {result.State.Local} <-> {result.State.Remote}: the kernel took {result.KernelAccepted} bytes, the host counted {endpoint.KernelAccepted} with {socket.SendQueue.Count} still queued");
+        }
+
+        socket.SendQueue.Discard((int)uncounted);
+        return result.State;
     }
 
     public int PrepareConnection(VirtualSocket socket)
@@ -174,7 +201,15 @@ public sealed class RepairHostNetwork : IHostNetwork
         ArgumentNullException.ThrowIfNull(sockets);
         ArgumentNullException.ThrowIfNull(unlock);
         // The lock goes before repair mode ends: leaving it sends a window probe, and the peer's answer must get through.
-        _lock?.Unlock(unlock);
+        try
+        {
+            _lock?.Unlock(unlock);
+        }
+        catch (NetworkLockException)
+        {
+            // The entries expire by themselves; the guest must start regardless, its peers merely wait a little longer.
+        }
+
         foreach (var socket in sockets)
         {
             if (socket.Host is not PreparedConnection prepared || socket.Connection is not { } state)
