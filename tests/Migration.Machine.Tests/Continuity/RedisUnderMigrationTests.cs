@@ -37,16 +37,7 @@ public sealed class RedisUnderMigrationTests(ITestOutputHelper output)
         var hosts = new RepairHosts(networkLock, 6379);
         using var console = new ConsoleCapture();
         var vm = RiscVMachine.Load(RepositoryPaths.Guest("kv"), hosts.Options(64UL << 20, console.Stream));
-        var port = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
-        vm.Sockets!.Bound += (socket, _) =>
-        {
-            if (IPEndPoint.TryParse(socket.HostEndpoint ?? "", out var host))
-            {
-                port.TrySetResult(host.Port);
-            }
-        };
-        vm.Start();
-        var hostPort = (await port.Task.WaitAsync(TimeSpan.FromSeconds(20))).ToString(CultureInfo.InvariantCulture);
+        var hostPort = (await RepairHosts.StartAsync(vm)).Port.ToString(CultureInfo.InvariantCulture);
         try
         {
             var load = ExternalTool.RunAsync(benchmark,

@@ -50,6 +50,21 @@ internal sealed class RepairHosts(NetworkLock networkLock, int guestPort)
         }
     };
 
+    /// <summary>Starts a VM and returns the host endpoint its first bind got (the port map lets the host pick the port).</summary>
+    public static async Task<IPEndPoint> StartAsync(RiscVMachine vm)
+    {
+        var bound = new TaskCompletionSource<IPEndPoint>(TaskCreationOptions.RunContinuationsAsynchronously);
+        vm.Sockets!.Bound += (socket, _) =>
+        {
+            if (IPEndPoint.TryParse(socket.HostEndpoint ?? "", out var host))
+            {
+                bound.TrySetResult(host);
+            }
+        };
+        vm.Start();
+        return await bound.Task.WaitAsync(TimeSpan.FromSeconds(20));
+    }
+
     private static PortMap CreatePorts(int guestPort)
     {
         var ports = new PortMap();

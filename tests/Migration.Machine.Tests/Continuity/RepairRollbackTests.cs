@@ -27,16 +27,7 @@ public sealed class RepairRollbackTests(ITestOutputHelper output)
         var hosts = new RepairHosts(networkLock, 6379);
         using var console = new ConsoleCapture();
         using var vm = RiscVMachine.Load(RepositoryPaths.Guest("kv"), hosts.Options(16UL << 20, console.Stream));
-        var port = new TaskCompletionSource<IPEndPoint>(TaskCreationOptions.RunContinuationsAsynchronously);
-        vm.Sockets!.Bound += (socket, _) =>
-        {
-            if (IPEndPoint.TryParse(socket.HostEndpoint ?? "", out var host))
-            {
-                port.TrySetResult(host);
-            }
-        };
-        vm.Start();
-        var endpoint = await port.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        var endpoint = await RepairHosts.StartAsync(vm);
         using var client = new TcpClient();
         await client.ConnectAsync(endpoint);
         var stream = client.GetStream();

@@ -22,12 +22,8 @@ public sealed class TcpRepairTests(ITestOutputHelper output)
             return;
         }
 
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen();
-        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await client.ConnectAsync(listener.LocalEndPoint!);
-        var server = await listener.AcceptAsync();
+        var (client, server) = await ConnectedPairAsync();
+        using var clientLifetime = client;
         var serverLocal = (IPEndPoint)server.LocalEndPoint!;
         var serverRemote = (IPEndPoint)server.RemoteEndPoint!;
 
@@ -87,12 +83,8 @@ public sealed class TcpRepairTests(ITestOutputHelper output)
             return;
         }
 
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen();
-        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await client.ConnectAsync(listener.LocalEndPoint!);
-        var server = await listener.AcceptAsync();
+        var (client, server) = await ConnectedPairAsync();
+        using var clientLifetime = client;
         await client.SendAsync(Encoding.ASCII.GetBytes("last words"));
         client.Shutdown(SocketShutdown.Send);
         await WaitUntil(() => server.Available == 10 && TcpState(server) == 8);
@@ -130,6 +122,17 @@ public sealed class TcpRepairTests(ITestOutputHelper output)
         var state = new Core.Sockets.TcpConnectionState { Local = "192.0.2.1:4000", Remote = "127.0.0.1:5000", SendSequence = 1000, ReceiveSequence = 2000 };
         var e = Assert.Throws<TcpRepairException>(() => TcpRepair.Prepare(state));
         Assert.Contains("binding 192.0.2.1:4000", e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A loopback connection: the client end, and the server end the test freezes (and disposes itself).</summary>
+    private static async Task<(Socket Client, Socket Server)> ConnectedPairAsync()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen();
+        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(listener.LocalEndPoint!);
+        return (client, await listener.AcceptAsync());
     }
 
     private static int TcpState(Socket socket)
