@@ -167,8 +167,16 @@ public sealed class VmLifecycleTests
             var ready = await Eventually.UntilAsync(
                 () => host.Client.ReadConsoleAsync(vm.Id, 0, wait: true), chunk => chunk.NextOffset > 0, "idle prints its ready line");
             var poll = host.Client.ReadConsoleAsync(vm.Id, ready.NextOffset, wait: true);
-            await Task.Yield();
+            // The stop must find the poll waiting inside the daemon, not still on its way there.
+            var console = host.Daemon.Vms.Get(vm.Id).Console;
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (console.Waiting == 0 && !poll.IsCompleted && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(1);
+            }
+
             Assert.False(poll.IsCompleted, "idle prints nothing more, so the poll waits");
+            Assert.Equal(1, console.Waiting);
 
             var stop = System.Diagnostics.Stopwatch.StartNew();
             await host.Daemon.StopAsync();

@@ -16,6 +16,7 @@ public sealed class ConsoleBuffer
     private long _end;
     private bool _ended;
     private TaskCompletionSource _changed = NewSignal();
+    private int _waiting;
 
     public ConsoleBuffer(int capacity = DefaultCapacity)
     {
@@ -134,6 +135,9 @@ public sealed class ConsoleBuffer
     }
 
     /// <summary>Completes when there are bytes after <paramref name="offset"/>, the output has ended, or the timeout passes.</summary>
+    /// <summary>Long polls waiting now; lets a caller know a poll has reached the daemon.</summary>
+    public int Waiting => Volatile.Read(ref _waiting);
+
     public async Task WaitAsync(long offset, TimeSpan timeout, CancellationToken cancellationToken)
     {
         Task changed;
@@ -147,6 +151,7 @@ public sealed class ConsoleBuffer
             changed = _changed.Task;
         }
 
+        Interlocked.Increment(ref _waiting);
         try
         {
             await changed.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
@@ -154,6 +159,10 @@ public sealed class ConsoleBuffer
         catch (TimeoutException)
         {
             // A long poll that times out answers with no bytes; the caller asks again.
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
         }
     }
 
