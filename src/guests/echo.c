@@ -1,8 +1,14 @@
 /*
  * echo [PORT]
+ * echo --connect A.B.C.D PORT [COUNT]
  *
  * TCP and UDP echo server on 0.0.0.0:PORT (default 7), for exercising the socket
  * hypercalls and live migration with connections open.
+ *
+ * With --connect the guest is the client instead: it opens COUNT (default 1) TCP
+ * connections to A.B.C.D:PORT and echoes what arrives on each, the same way; it exits 0
+ * once every connection has ended. This is how a connection the guest started is put
+ * through migrations.
  *
  * TCP: every byte a client sends comes back, in order, on the same connection. All
  * sockets are non-blocking and one poll_until drives them, so any number of clients (up
@@ -17,6 +23,8 @@
  *
  * Output:
  *   echo: listening on PORT (tcp+udp)
+ *   echo: connecting COUNT to PORT              client mode; then, at exit,
+ *   echo: connections ended
  *   echo: ...                                   a failure, then exit code 1
  * Bad arguments: a usage line and exit code 2.
  */
@@ -163,6 +171,23 @@ static void connection_event(struct connection *c, int revents)
     }
 }
 
+/* Takes an open connection into the table; returns 0, or -1 when there is no room. */
+static int connection_add(int handle)
+{
+    struct connection *c = guest_malloc(sizeof(*c));
+    if (c == NULL) {
+        return -1;
+    }
+    sock_set_int_option(handle, GUEST_IPPROTO_TCP, GUEST_TCP_NODELAY, 1);
+    c->handle = handle;
+    c->read_closed = 0;
+    c->pending = NULL;
+    c->start = 0;
+    c->end = 0;
+    connections[connection_count++] = c;
+    return 0;
+}
+
 /* Returns the time until which accepting should pause, or 0. */
 static uint64_t accept_clients(int listener)
 {
@@ -177,18 +202,10 @@ static uint64_t accept_clients(int listener)
         if (handle < 0) {
             return clock_monotonic_ns() + ACCEPT_PAUSE_NS;
         }
-        struct connection *c = guest_malloc(sizeof(*c));
-        if (c == NULL) {
+        if (connection_add(handle) < 0) {
             sock_close(handle);
             return clock_monotonic_ns() + ACCEPT_PAUSE_NS;
         }
-        sock_set_int_option(handle, GUEST_IPPROTO_TCP, GUEST_TCP_NODELAY, 1);
-        c->handle = handle;
-        c->read_closed = 0;
-        c->pending = NULL;
-        c->start = 0;
-        c->end = 0;
-        connections[connection_count++] = c;
     }
     return 0;
 }
@@ -228,15 +245,176 @@ static int open_socket(int type, uint16_t port, const char *name)
 
 static int usage(void)
 {
-    print("usage: echo [PORT]   (default 7)\n");
+    print("usage: echo [PORT]   (default 7)\n"
+          "       echo --connect A.B.C.D PORT [COUNT]\n");
     return 2;
+}
+
+/* Dotted-quad IPv4 into a host-order address; 0 on success. */
+static int parse_ipv4(const char *text, uint32_t *address)
+{
+    uint32_t value = 0;
+    for (int part = 0; part < 4; part++) {
+        char digits[4];
+        size_t length = 0;
+        while (*text >= '0' && *text <= '9' && length < 3) {
+            digits[length++] = *text++;
+        }
+        digits[length] = '\0';
+        uint64_t octet;
+        if (length == 0 || parse_u64(digits, &octet) != 0 || octet > 255) {
+            return -1;
+        }
+        value = (value << 8) | (uint32_t)octet;
+        if (part < 3 && *text++ != '.') {
+            return -1;
+        }
+    }
+    if (*text != '\0') {
+        return -1;
+    }
+    *address = value;
+    return 0;
+}
+
+static int strings_equal(const char *a, const char *b)
+{
+    while (*a != '\0' && *a == *b) {
+        a++;
+        b++;
+    }
+    return *a == *b;
+}
+
+/* Opens COUNT non-blocking connections; they complete (or fail, as POLLERR) in the loop. */
+static int connect_clients(uint32_t address, uint16_t port, uint64_t count)
+{
+    struct line_buffer line;
+    line_begin(&line);
+    line_text(&line, "echo: connecting ");
+    line_u64(&line, count);
+    line_text(&line, " to ");
+    line_u64(&line, port);
+    line_end(&line);
+    for (uint64_t i = 0; i < count; i++) {
+        int handle = sock_socket(GUEST_AF_INET, GUEST_SOCK_STREAM | GUEST_SOCK_NONBLOCK, 0);
+        if (handle < 0) {
+            report("tcp socket failed:", handle);
+            return -1;
+        }
+        struct guest_sockaddr_in remote;
+        guest_sockaddr_in_init(&remote, address, port);
+        int result = sock_connect(handle, &remote, sizeof(remote));
+        if (result < 0 && result != -GUEST_EINPROGRESS) {
+            report("connect failed:", result);
+            return -1;
+        }
+        if (connection_add(handle) < 0) {
+            print("echo: not enough memory\n");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * The event loop. A listener and UDP socket below 0 are left out (client mode): the
+ * connections are then all there will be, and the loop ends when the last one has.
+ */
+static int serve(int listener, int udp)
+{
+    size_t base = listener >= 0 ? 2 : 0;
+    uint64_t accept_paused_until = 0;
+    for (;;) {
+        int64_t deadline = -1;
+        if (accept_paused_until != 0) {
+            if (clock_monotonic_ns() >= accept_paused_until) {
+                accept_paused_until = 0;
+            } else {
+                deadline = (int64_t)accept_paused_until;
+            }
+        }
+        /* A full table leaves new clients in the backlog until a slot frees up. */
+        int accepting = accept_paused_until == 0 && connection_count < MAX_CONNECTIONS;
+        if (base == 2) {
+            polls[0].fd = listener;
+            polls[0].events = accepting ? GUEST_POLLIN : 0;
+            polls[0].revents = 0;
+            polls[1].fd = udp;
+            polls[1].events = GUEST_POLLIN;
+            polls[1].revents = 0;
+        } else if (connection_count == 0) {
+            print("echo: connections ended\n");
+            return 0;
+        }
+        for (size_t i = 0; i < connection_count; i++) {
+            struct connection *c = connections[i];
+            int16_t events = 0;
+            if (!c->read_closed && c->end - c->start <= CHUNK_SIZE - READ_ROOM) {
+                events |= GUEST_POLLIN;
+            }
+            if (c->pending != NULL) {
+                events |= GUEST_POLLOUT;
+            }
+            polls[base + i].fd = c->handle;
+            polls[base + i].events = events;
+            polls[base + i].revents = 0;
+        }
+        size_t polled = connection_count;
+        int ready = sock_poll_until(polls, (int)(base + polled), deadline);
+        if (ready < 0) {
+            report("poll_until failed:", ready);
+            return 1;
+        }
+
+        for (size_t i = 0; i < polled; i++) {
+            if (polls[base + i].revents != 0) {
+                connection_event(connections[i], polls[base + i].revents);
+            }
+        }
+        /* Drop closed connections, keeping the order of the rest. */
+        size_t kept = 0;
+        for (size_t i = 0; i < connection_count; i++) {
+            if (connections[i]->handle >= 0) {
+                connections[kept++] = connections[i];
+            } else {
+                guest_free(connections[i]);
+            }
+        }
+        connection_count = kept;
+
+        if (base == 0) {
+            continue;
+        }
+        if (polls[1].revents != 0) {
+            echo_datagrams(udp);
+        }
+        if (polls[0].revents != 0) {
+            if (polls[0].revents & (GUEST_POLLERR | GUEST_POLLNVAL)) {
+                report("listener failed, revents", polls[0].revents);
+                return 1;
+            }
+            accept_paused_until = accept_clients(listener);
+        }
+    }
 }
 
 int main(int argc, char **argv)
 {
     uint64_t port = DEFAULT_PORT;
-    if (argc > 2 || (argc == 2 && parse_u64(argv[1], &port) != 0) || port == 0 ||
-        port > 65535) {
+    uint32_t remote = 0;
+    uint64_t clients = 0;
+    if (argc >= 2 && strings_equal(argv[1], "--connect")) {
+        clients = 1;
+        if (argc < 4 || argc > 5 || parse_ipv4(argv[2], &remote) != 0 ||
+            parse_u64(argv[3], &port) != 0 || (argc == 5 && parse_u64(argv[4], &clients) != 0) ||
+            clients == 0 || clients > MAX_CONNECTIONS) {
+            return usage();
+        }
+    } else if (argc > 2 || (argc == 2 && parse_u64(argv[1], &port) != 0)) {
+        return usage();
+    }
+    if (port == 0 || port > 65535) {
         return usage();
     }
     scratch = guest_malloc(CHUNK_SIZE);
@@ -245,6 +423,9 @@ int main(int argc, char **argv)
     if (scratch == NULL || connections == NULL || polls == NULL) {
         print("echo: not enough memory\n");
         return 1;
+    }
+    if (clients > 0) {
+        return connect_clients(remote, (uint16_t)port, clients) < 0 ? 1 : serve(-1, -1);
     }
     int listener = open_socket(GUEST_SOCK_STREAM, (uint16_t)port, "tcp socket failed:");
     if (listener < 0) {
@@ -267,69 +448,5 @@ int main(int argc, char **argv)
     line_text(&line, " (tcp+udp)");
     line_end(&line);
 
-    uint64_t accept_paused_until = 0;
-    for (;;) {
-        int64_t deadline = -1;
-        if (accept_paused_until != 0) {
-            if (clock_monotonic_ns() >= accept_paused_until) {
-                accept_paused_until = 0;
-            } else {
-                deadline = (int64_t)accept_paused_until;
-            }
-        }
-        /* A full table leaves new clients in the backlog until a slot frees up. */
-        int accepting = accept_paused_until == 0 && connection_count < MAX_CONNECTIONS;
-        polls[0].fd = listener;
-        polls[0].events = accepting ? GUEST_POLLIN : 0;
-        polls[1].fd = udp;
-        polls[1].events = GUEST_POLLIN;
-        for (size_t i = 0; i < connection_count; i++) {
-            struct connection *c = connections[i];
-            int16_t events = 0;
-            if (!c->read_closed && c->end - c->start <= CHUNK_SIZE - READ_ROOM) {
-                events |= GUEST_POLLIN;
-            }
-            if (c->pending != NULL) {
-                events |= GUEST_POLLOUT;
-            }
-            polls[2 + i].fd = c->handle;
-            polls[2 + i].events = events;
-            polls[2 + i].revents = 0;
-        }
-        polls[0].revents = 0;
-        polls[1].revents = 0;
-        size_t polled = connection_count;
-        int ready = sock_poll_until(polls, (int)(2 + polled), deadline);
-        if (ready < 0) {
-            report("poll_until failed:", ready);
-            return 1;
-        }
-
-        for (size_t i = 0; i < polled; i++) {
-            if (polls[2 + i].revents != 0) {
-                connection_event(connections[i], polls[2 + i].revents);
-            }
-        }
-        /* Drop closed connections, keeping the order of the rest. */
-        size_t kept = 0;
-        for (size_t i = 0; i < connection_count; i++) {
-            if (connections[i]->handle >= 0) {
-                connections[kept++] = connections[i];
-            } else {
-                guest_free(connections[i]);
-            }
-        }
-        connection_count = kept;
-
-        if (polls[1].revents != 0) {
-            echo_datagrams(udp);
-        }
-        if (polls[0].revents != 0) {
-            if (polls[0].revents & (GUEST_POLLERR | GUEST_POLLNVAL)) {
-                report("listener failed, revents", polls[0].revents);
-                return 1;
-            }
-            accept_paused_until = accept_clients(listener);
-        }
-    }
+    return serve(listener, udp);
 }

@@ -37,8 +37,18 @@ internal sealed class PlainEndpoint(Socket socket) : IDisposable
         set => Volatile.Write(ref _frozen, value);
     }
 
-    /// <summary>Bytes the kernel confirmed taking through this socket (written by the pump only): a freeze compares it with the kernel's own count.</summary>
+    /// <summary>
+    /// Bytes the kernel confirmed taking through this socket (written by the pump only): a freeze compares it with the
+    /// kernel's own count, which for a connection this host opened also holds its acknowledged SYN — hence the one.
+    /// </summary>
     public long KernelAccepted { get; set; }
+
+    /// <summary>When the receive loop last took bytes from the kernel (<see cref="System.Diagnostics.Stopwatch"/> ticks): a freeze waits for a quiet moment.</summary>
+    public long LastReceived
+    {
+        get => Volatile.Read(ref _lastReceived);
+        set => Volatile.Write(ref _lastReceived, value);
+    }
 
     /// <summary>Bytes a restored connection had queued but never sent; the pump sends them before anything of the guest's.</summary>
     public ReadOnlyMemory<byte> PendingTail { get; set; }
@@ -47,6 +57,7 @@ internal sealed class PlainEndpoint(Socket socket) : IDisposable
     public int? EndOfStreamAfter { get; set; }
 
     private bool _frozen;
+    private long _lastReceived;
 
     public void Dispose()
     {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Migration.Core.Sockets;
@@ -97,6 +98,9 @@ public sealed class PlainHostNetwork : IHostNetwork
             socket.Host = endpoint;
             Apply(socket.Options, endpoint.Socket, socket.Type);
         }
+
+        // The kernel counts the SYN of an active open among the bytes acknowledged.
+        endpoint.KernelAccepted = 1;
 
         _ = ConnectAsync(socket, endpoint, remote);
         return 0;
@@ -356,6 +360,7 @@ public sealed class PlainHostNetwork : IHostNetwork
                 }
 
                 endpoint.EndOfStreamAfter -= n;
+                endpoint.LastReceived = Stopwatch.GetTimestamp();
                 stack.OnReceived(socket, buffer.AsSpan(0, n));
             }
         }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Migration.Core.Sockets;
@@ -15,6 +16,8 @@ namespace Migration.Networking.Repair;
 public sealed class RepairHostNetwork : IHostNetwork
 {
     private static readonly TimeSpan LoopStopLimit = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan QuietFor = TimeSpan.FromMicroseconds(500);
+    private static readonly TimeSpan QuiesceLimit = TimeSpan.FromMilliseconds(5);
 
     private readonly PlainHostNetwork _plain = new();
     private readonly NetworkLock? _lock;
@@ -92,6 +95,8 @@ public sealed class RepairHostNetwork : IHostNetwork
             }
         }
 
+        await QuiesceAsync(connections.Select(c => c.Endpoint).ToList()).ConfigureAwait(false);
+
         // Lock first: from the moment a socket lets go, a segment from its peer must find nothing that answers.
         _lock?.Lock(listeners.Concat(connections).Select(c => (IPEndPoint)c.Endpoint.Socket.LocalEndPoint!));
 
@@ -134,6 +139,13 @@ public sealed class RepairHostNetwork : IHostNetwork
             }
         }
 
+        // A pump can be parked in a send that waits for a peer that does not read: cancel it. Whatever part of it the
+        // kernel took is found by the reconciliation in Freeze.
+        foreach (var (_, endpoint) in connections)
+        {
+            await endpoint.Sending.CancelAsync().ConfigureAwait(false);
+        }
+
         await WaitAsync(connections.Select(c => c.Endpoint.PumpLoop), "send", cancellationToken).ConfigureAwait(false);
 
         var frozen = new List<VirtualSocket>(listeners.Select(l => l.Socket));
@@ -165,19 +177,63 @@ public sealed class RepairHostNetwork : IHostNetwork
         return frozen;
     }
 
+    /// <summary>
+    /// Waits (briefly, bounded) until the replies the guest wrote before its pause have left and no client byte has
+    /// arrived for a moment. A request-reply client answers a reply within microseconds; a request that arrives before
+    /// the lock travels in the receive queue, one that arrives after is dropped and waits for the client's
+    /// retransmission timeout (200 ms at least) — which would be the pause that client sees.
+    /// </summary>
+    private static async Task QuiesceAsync(List<PlainEndpoint> endpoints)
+    {
+        if (endpoints.Count == 0)
+        {
+            return;
+        }
+
+        var quiet = Stopwatch.Frequency * QuietFor.Ticks / TimeSpan.TicksPerSecond;
+        var started = Stopwatch.GetTimestamp();
+        while (Stopwatch.GetElapsedTime(started) < QuiesceLimit)
+        {
+            var now = Stopwatch.GetTimestamp();
+            if (!endpoints.Any(e => e.Pumping || now - e.LastReceived < quiet))
+            {
+                return;
+            }
+
+            // Sub-millisecond steps: a timer would round every wait up to a millisecond or more.
+            await Task.Yield();
+            Thread.Yield();
+        }
+    }
+
     private static TcpConnectionState Freeze(VirtualSocket socket, PlainEndpoint endpoint)
     {
         var result = TcpRepair.Read((int)endpoint.Socket.Handle, (IPEndPoint)endpoint.Socket.LocalEndPoint!, (IPEndPoint)endpoint.Socket.RemoteEndPoint!);
+        var state = result.State;
         // An interrupted send may have put bytes in the kernel that the pump never counted: they are in the kernel's
-        // queue now, so they leave the guest's, or the peer would get them twice.
+        // queue now, so they leave what is still to send, or the peer would get them twice. They come from the tail a
+        // restore left unsent first, then from the guest's send queue.
         var uncounted = result.KernelAccepted - endpoint.KernelAccepted;
-        if (uncounted < 0 || uncounted > socket.SendQueue.Count)
+        var tail = endpoint.PendingTail;
+        if (uncounted < 0 || uncounted > tail.Length + socket.SendQueue.Count)
         {
-            throw new TcpRepairException($"TCP repair of {result.State.Local} <-> {result.State.Remote}: the kernel took {result.KernelAccepted} bytes, the host counted {endpoint.KernelAccepted} with {socket.SendQueue.Count} still queued");
+            throw new TcpRepairException($"TCP repair of {state.Local} <-> {state.Remote}: the kernel took {result.KernelAccepted} bytes, the host counted {endpoint.KernelAccepted} with {tail.Length + socket.SendQueue.Count} still to send");
         }
 
-        socket.SendQueue.Discard((int)uncounted);
-        return result.State;
+        var fromTail = (int)Math.Min(uncounted, tail.Length);
+        tail = tail[fromTail..];
+        socket.SendQueue.Discard((int)(uncounted - fromTail));
+        if (!tail.IsEmpty)
+        {
+            // The unsent tail of an earlier restore is still ahead of the guest's queue: it travels as never-sent bytes.
+            // SendSequence marks the end of the queue, so it moves with it.
+            state.SendQueue = [.. state.SendQueue, .. tail.Span];
+            state.UnsentBytes += tail.Length;
+            state.SendSequence += (uint)tail.Length;
+            endpoint.PendingTail = ReadOnlyMemory<byte>.Empty;
+        }
+
+        return state;
     }
 
     public int PrepareConnection(VirtualSocket socket)

@@ -24,8 +24,10 @@ internal sealed class RepairHosts(NetworkLock networkLock, int guestPort)
         Ports = _ports,
     };
 
-    public Func<RestoredMachineState, IVirtualMachine> Build(Stream console) => state =>
+    /// <param name="inspect">Sees each restored socket table before the restore uses it.</param>
+    public Func<RestoredMachineState, IVirtualMachine> Build(Stream console, Action<IReadOnlyList<VirtualSocket>>? inspect = null) => state =>
     {
+        inspect?.Invoke(state.Sockets);
         var memory = state.TakeMemory();
         RiscVMachine machine;
         try
