@@ -17,11 +17,18 @@ public static class Checkpoint
     /// <paramref name="series"/> that can continue, only the pages dirtied since the series' last checkpoint are
     /// written (an incremental checkpoint); otherwise every page that may be non-zero is.
     /// </summary>
+    /// <param name="stop">
+    /// A checkpoint the machine ends with (as a save before a shutdown): it stays paused afterwards for the caller to
+    /// dispose, and with a backend that preserves connections they are frozen into the file, so that a resume on this
+    /// host while their peers wait finds them again. If the capture fails, the connections are put back and the
+    /// machine runs on.
+    /// </param>
     public static async Task<CheckpointResult> CaptureAsync(
         IVirtualMachine machine,
         Stream output,
         CheckpointSeries? series = null,
         PageCodecOptions? codec = null,
+        bool stop = false,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(machine);
@@ -34,8 +41,17 @@ public static class Checkpoint
         }
 
         var pausedAt = Stopwatch.GetTimestamp();
+        var resume = wasRunning;
+        var frozen = false;
         try
         {
+            if (stop && machine.Sockets is { PreservesConnections: true } sockets)
+            {
+                // Not cancellable: a freeze stopped half-way would leave connections neither here nor in the file.
+                await sockets.FreezeAsync(CancellationToken.None).ConfigureAwait(false);
+                frozen = true;
+            }
+
             var log = machine.Memory.DirtyLog;
             var incremental = series?.CanContinue(machine.Memory) == true;
 
@@ -62,6 +78,7 @@ public static class Checkpoint
             }
 
             series?.Record(info.Sequence, capture.Stream.Digest, epoch);
+            resume = wasRunning && !stop;
             // A machine the caller had already paused loses no running time to the capture.
             var paused = wasRunning ? Stopwatch.GetElapsedTime(pausedAt) : TimeSpan.Zero;
             return new CheckpointResult(
@@ -69,7 +86,13 @@ public static class Checkpoint
         }
         finally
         {
-            if (wasRunning)
+            if (frozen && resume)
+            {
+                // The file was not written: the connections go back to this machine, which runs on.
+                machine.Sockets!.Thaw();
+            }
+
+            if (resume)
             {
                 machine.Resume();
             }

@@ -45,8 +45,9 @@ public sealed class CheckpointDirectory
         return removed;
     }
 
+    /// <param name="stop">See <see cref="Checkpoint.CaptureAsync"/>: the machine ends with this checkpoint, paused, its connections in the file.</param>
     public async Task<CheckpointResult> WriteAsync(
-        IVirtualMachine machine, CheckpointSeries? series = null, PageCodecOptions? codec = null, CancellationToken cancellationToken = default)
+        IVirtualMachine machine, CheckpointSeries? series = null, PageCodecOptions? codec = null, bool stop = false, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(machine);
         var temporary = System.IO.Path.Combine(Path, $"{TemporaryPrefix}{Guid.NewGuid():N}{TemporarySuffix}");
@@ -57,7 +58,7 @@ public sealed class CheckpointDirectory
             await using (file.ConfigureAwait(false))
             {
                 var stream = new WritebackStream(file);
-                result = await Checkpoint.CaptureAsync(machine, stream, series, codec, cancellationToken).ConfigureAwait(false);
+                result = await Checkpoint.CaptureAsync(machine, stream, series, codec, stop, cancellationToken).ConfigureAwait(false);
                 stream.FlushToDisk();
             }
 
