@@ -62,6 +62,36 @@ public sealed class RepairResumeTests(ITestOutputHelper output) : IDisposable
         Assert.False(machine.Completion.IsCompleted, $"kv ended: {console.Text}");
     }
 
+    [Fact]
+    public async Task A_stop_checkpoint_that_cannot_be_written_leaves_the_vm_running_with_its_connections()
+    {
+        if (RepairSupport.Probe() is { } reason)
+        {
+            output.WriteLine($"skipped: {reason}");
+            return;
+        }
+
+        using var networkLock = NetworkLock.Open();
+        var hosts = new RepairHosts(networkLock, 6379);
+        using var console = new ConsoleCapture();
+        using var vm = RiscVMachine.Load(RepositoryPaths.Guest("kv"), hosts.Options(64UL << 20, console.Stream));
+        var server = await RepairHosts.StartAsync(vm);
+        using var client = new TcpClient { NoDelay = true };
+        await client.ConnectAsync(server);
+        Assert.Equal("+OK\r\n", await AskAsync(client.GetStream(), "SET kept before\r\n", 5));
+
+        // A stream that refuses the first write: the file is never there, so the VM must not stop.
+        var broken = new MemoryStream();
+        await broken.DisposeAsync();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => Checkpoint.CaptureAsync(vm, broken, stop: true));
+
+        Assert.Equal("$6\r\nbefore\r\n", await AskAsync(client.GetStream(), "GET kept\r\n", 12));
+        using var second = new TcpClient();
+        await second.ConnectAsync(server);
+        Assert.Equal("+PONG\r\n", await AskAsync(second.GetStream(), "PING\r\n", 7));
+        Assert.Empty(networkLock.Locked());
+    }
+
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     private static async Task<string> AskAsync(NetworkStream stream, string command, int replyLength)
