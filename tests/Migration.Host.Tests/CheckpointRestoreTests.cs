@@ -54,6 +54,24 @@ public sealed class CheckpointRestoreTests
     }
 
     [Fact]
+    public async Task A_stop_checkpoint_removes_the_vm_once_the_file_is_written_and_a_restore_carries_on_from_it()
+    {
+        await using var host = await TestDaemon.StartAsync();
+        var client = host.Client;
+        var kv = await client.CreateVmAsync(new CreateVmRequest(RepositoryPaths.Guest("kv"), Memory, ["6379:0"]));
+        var port = await ListeningPortAsync(host, kv.Id);
+        Assert.Equal("OK", await KvClient.CommandAsync(port, "SET", "greeting", "hello"));
+
+        var saved = await CheckpointAsync(host, kv.Id, new CheckpointRequest(Path.Combine(host.Directory, "stop"), Stop: true));
+        Assert.True(File.Exists(saved.File), saved.File);
+        var gone = await Assert.ThrowsAsync<ApiException>(() => client.GetVmAsync(kv.Id));
+        Assert.Equal(404, gone.Status);
+
+        var restored = await client.RestoreVmAsync(new RestoreVmRequest(saved.File, ["6379:0"]));
+        Assert.Equal("hello", await KvClient.CommandAsync(await ListeningPortAsync(host, restored.Id), "GET", "greeting"));
+    }
+
+    [Fact]
     public async Task Incremental_without_an_earlier_checkpoint_writes_a_full_one_and_says_why()
     {
         await using var host = await TestDaemon.StartAsync();

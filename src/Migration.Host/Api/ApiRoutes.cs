@@ -125,9 +125,16 @@ internal static class ApiRoutes
 
         vm.EnsureCanCheckpoint();
         var incremental = request.Incremental;
+        var stop = request.Stop;
         var job = daemon.Jobs.Start("checkpoint", vm.Id, async (job, token) =>
         {
-            var result = await vm.CheckpointAsync(directory, incremental, job, token).ConfigureAwait(false);
+            var result = await vm.CheckpointAsync(directory, incremental, stop, job, token).ConfigureAwait(false);
+            if (stop)
+            {
+                // The file is on disk and synced: the VM lives on in it alone.
+                await daemon.Vms.DeleteAsync(vm.Id).ConfigureAwait(false);
+            }
+
             return JsonSerializer.SerializeToElement(result, HostJsonContext.Default.CheckpointJobResult);
         });
         return TypedResults.Accepted($"/jobs/{job.Id}", job.ToInfo());

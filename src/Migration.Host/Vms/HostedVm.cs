@@ -174,9 +174,11 @@ public sealed class HostedVm
 
     /// <summary>
     /// Writes a checkpoint into <paramref name="directory"/>: incremental on this VM's previous checkpoint there when
-    /// asked and possible, full otherwise (the result's note says why). The guest is paused only for the capture.
+    /// asked and possible, full otherwise (the result's note says why). The guest is paused only for the capture —
+    /// unless <paramref name="stop"/>: then it stays paused, its connections frozen into the file, for the caller to
+    /// remove it.
     /// </summary>
-    public async Task<CheckpointJobResult> CheckpointAsync(string directory, bool incremental, HostJob job, CancellationToken cancellationToken)
+    public async Task<CheckpointJobResult> CheckpointAsync(string directory, bool incremental, bool stop, HostJob job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
         using (await AcquireControlAsync(cancellationToken).ConfigureAwait(false))
@@ -197,7 +199,7 @@ public sealed class HostedVm
             CheckpointResult result;
             try
             {
-                result = await target.WriteAsync(Machine, series, cancellationToken: cancellationToken).ConfigureAwait(false);
+                result = await target.WriteAsync(Machine, series, stop: stop, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
             catch (CheckpointException e)
             {
