@@ -91,7 +91,7 @@ internal static class CheckpointBenchmark
     private static RiscVMachine StartIdleGuest(ulong memorySize)
     {
         var ready = new ReadySignal("idle: ready");
-        var machine = RiscVMachine.Load(GuestPath("idle"), new MachineOptions
+        var machine = RiscVMachine.Load(GuestImages.Find("idle"), new MachineOptions
         {
             MemorySize = memorySize,
             Console = ready,
@@ -104,20 +104,6 @@ internal static class CheckpointBenchmark
         }
 
         return machine;
-    }
-
-    private static string GuestPath(string name)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "src", "guests", "bin", name + ".elf");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new FileNotFoundException($"guest {name}.elf not found above {AppContext.BaseDirectory}");
     }
 
     private static double Median(List<double> values)
