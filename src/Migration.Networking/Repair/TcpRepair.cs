@@ -165,6 +165,10 @@ internal static class TcpRepair
                 Check(LinuxSockets.SetInt(fd, LinuxSockets.IpProtoTcp, LinuxSockets.TcpMaxSeg, Math.Min(state.MaxSegmentSize, 32767)), "setting the MSS", connection);
             }
 
+            // The address may not be local yet: a service address is put on this host only after its sockets exist.
+            // IP_FREEBIND lets the bind take it, IP_TRANSPARENT the connect's route lookup from it (both need CAP_NET_ADMIN, as repair does).
+            LinuxSockets.SetInt(fd, LinuxSockets.IpProtoIp, LinuxSockets.IpFreeBind, 1);
+            LinuxSockets.SetInt(fd, LinuxSockets.IpProtoIp, LinuxSockets.IpTransparent, 1);
             Check(LinuxSockets.Bind(fd, local), $"binding {local}", connection);
             Check(LinuxSockets.Connect(fd, remote), $"connecting to {remote} (no SYN in repair mode)", connection);
             SetOptions(fd, state, connection);
