@@ -213,7 +213,7 @@ public sealed class RepairHostNetwork : IHostNetwork
         var state = socket.Connection ?? throw new ArgumentException("the socket carries no frozen connection", nameof(socket));
         try
         {
-            socket.Host = new PreparedConnection(TcpRepair.Prepare(state));
+            socket.Host = new PreparedConnection(TcpRepair.Prepare(state, freeBind: _serviceAddress is not null));
             socket.HostEndpoint = state.Local;
             return 0;
         }
