@@ -61,6 +61,7 @@ internal static class HostCommand
         var network = new Option<NetworkBackend?>("--network")
         {
             Description = "socket backend: auto (TCP repair when permitted, else plain), repair, plain",
+            HelpName = "auto|repair|plain",
             CustomParser = result =>
             {
                 var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
