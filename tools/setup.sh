@@ -12,6 +12,7 @@ packages=(
   redis-tools               # redis-benchmark and redis-cli: real clients of the kv guest in tests
   netcat-openbsd            # nc: real client of the echo guest in tests
   nftables                  # libnftables: the network lock that drops a migrating connection's packets while no socket owns it
+  iproute2                  # ip: tools/netlab.sh's namespaces, and a service address moving between hosts
 )
 
 missing=()

@@ -16,7 +16,9 @@ using Microsoft.Extensions.Logging.Console;
 using Migration.Host.Api;
 using Migration.Host.Jobs;
 using Migration.Host.LiveMigration;
+using Migration.Host.Network;
 using Migration.Host.Vms;
+using Migration.Networking.Repair;
 
 namespace Migration.Host;
 
@@ -37,9 +39,10 @@ public sealed class HostDaemon : IAsyncDisposable
     private int _stopped;
     private bool _listening;
 
-    private HostDaemon(HostDaemonOptions options, HostSecret secret)
+    private HostDaemon(HostDaemonOptions options, HostSecret secret, HostNetworks networks)
     {
         _secret = secret;
+        Networks = networks;
         Name = options.Name;
         Api = options.Api;
         MigrationPort = options.MigrationPort;
@@ -77,7 +80,7 @@ public sealed class HostDaemon : IAsyncDisposable
         _app = builder.Build();
         _loggerFactory = _app.Services.GetRequiredService<ILoggerFactory>();
         _logger = _loggerFactory.CreateLogger<HostDaemon>();
-        Vms = new VmRegistry(options.ConsoleBufferBytes, _loggerFactory.CreateLogger<VmRegistry>());
+        Vms = new VmRegistry(options.ConsoleBufferBytes, networks, _loggerFactory.CreateLogger<VmRegistry>());
         Jobs = new JobRegistry(_loggerFactory.CreateLogger<JobRegistry>());
         _app.Use((context, next) => ProblemResponses.HandleAsync(context, next, _logger));
         ApiRoutes.Map(_app);
@@ -94,6 +97,9 @@ public sealed class HostDaemon : IAsyncDisposable
     public DateTimeOffset StartedAt { get; private set; }
 
     public VmRegistry Vms { get; }
+
+    /// <summary>The socket backend chosen at start for every VM here.</summary>
+    public HostNetworks Networks { get; }
 
     public JobRegistry Jobs { get; }
 
@@ -122,14 +128,26 @@ public sealed class HostDaemon : IAsyncDisposable
         }
 
         var secret = HostSecret.Load(options.SecretFile);
-        HostDaemon daemon;
+        HostNetworks networks;
         try
         {
-            daemon = new HostDaemon(options, secret);
+            networks = HostNetworks.Choose(options.Network);
         }
         catch
         {
             secret.Dispose();
+            throw;
+        }
+
+        HostDaemon daemon;
+        try
+        {
+            daemon = new HostDaemon(options, secret, networks);
+        }
+        catch
+        {
+            secret.Dispose();
+            CloseQuietly(networks);
             throw;
         }
 
@@ -145,7 +163,7 @@ public sealed class HostDaemon : IAsyncDisposable
         }
     }
 
-    public HostInfo Describe() => new(Name, Version, Vms.Count, MigrationPort, Api.ToString(), StartedAt, Environment.ProcessId);
+    public HostInfo Describe() => new(Name, Version, Vms.Count, MigrationPort, Api.ToString(), StartedAt, Environment.ProcessId, Networks.Backend, Networks.FallbackReason);
 
     public async Task StopAsync()
     {
@@ -167,6 +185,15 @@ public sealed class HostDaemon : IAsyncDisposable
         await Jobs.DisposeAsync().ConfigureAwait(false);
         await Migration.DisposeAsync().ConfigureAwait(false);
         await Vms.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            Networks.Close();
+        }
+        catch (NetworkLockException e)
+        {
+            Log.LockTableKept(_logger, e.Message);
+        }
+
         await _app.DisposeAsync().ConfigureAwait(false);
         // Only a socket this daemon bound: a start refused because another daemon answers must leave that one's file.
         if (_listening && Api.UnixPath is { } path)
@@ -179,6 +206,19 @@ public sealed class HostDaemon : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => new(StopAsync());
+
+    /// <summary>For a start that failed before the daemon existed: there is no logger to tell yet, and the start's own error matters more.</summary>
+    private static void CloseQuietly(HostNetworks networks)
+    {
+        try
+        {
+            networks.Close();
+        }
+        catch (NetworkLockException)
+        {
+            // The table stays until the next host leaves it; its entries are empty.
+        }
+    }
 
     internal static void ConfigureJson(JsonOptions options)
     {

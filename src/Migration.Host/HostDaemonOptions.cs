@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Migration.Host.Api;
 using Migration.Host.LiveMigration;
 using Migration.Host.Vms;
 
@@ -25,6 +26,9 @@ public sealed record HostDaemonOptions
 
     /// <summary>Daemon events (VM created, exited, …) at Information; framework chatter stays at Warning and above regardless.</summary>
     public LogLevel LogLevel { get; init; } = LogLevel.Warning;
+
+    /// <summary>The socket backend for this host's VMs; null chooses TCP repair when this process may use it, else plain.</summary>
+    public NetworkBackend? Network { get; init; }
 
     /// <summary>The live-migration engine; null until one exists, which answers migrate requests with 501.</summary>
     public IMigrationEndpoint? Migration { get; init; }

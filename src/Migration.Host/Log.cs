@@ -36,6 +36,9 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Error, Message = "{Method} {Path} failed with an internal error")]
     public static partial void RequestCrashed(ILogger logger, Exception exception, string method, string path);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "the network lock table stays in place: {Reason}")]
+    public static partial void LockTableKept(ILogger logger, string reason);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "{Id} migrated to {To}: {Report}")]
     public static partial void MigratedOut(ILogger logger, string id, string to, string report);
 

@@ -12,11 +12,15 @@ internal sealed partial class DaemonProcess : IDisposable
     private readonly Process _process;
     private readonly StringBuilder _log = new();
 
-    private DaemonProcess(string name, string directory, string secretFile)
+    private DaemonProcess(string name, string directory, string secretFile, string? networkNamespace, string migrationAddress, string[] options)
     {
         Api = "unix:" + Path.Combine(directory, name + ".sock");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var argument in new[] { RepositoryPaths.Cli, "host", "--name", name, "--api", Api, "--migration-port", "0", "--secret-file", secretFile })
+        MigrationAddress = migrationAddress;
+        // In a namespace through ip netns exec, which execs the daemon itself: killing this process kills the daemon.
+        string[] prefix = networkNamespace is null ? ["dotnet"] : ["ip", "netns", "exec", networkNamespace, "dotnet"];
+        var start = new ProcessStartInfo(prefix[0]) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var argument in prefix.Skip(1).Concat([RepositoryPaths.Cli, "host", "--name", name, "--api", Api, "--migration-port", "0",
+                     "--migration-address", migrationAddress, "--secret-file", secretFile, .. options]))
         {
             start.ArgumentList.Add(argument);
         }
@@ -46,7 +50,9 @@ internal sealed partial class DaemonProcess : IDisposable
 
     public int MigrationPort => Ready.Result;
 
-    public string MigrationEndpoint => $"127.0.0.1:{MigrationPort}";
+    public string MigrationAddress { get; }
+
+    public string MigrationEndpoint => $"{MigrationAddress}:{MigrationPort}";
 
     public string Log
     {
@@ -59,9 +65,11 @@ internal sealed partial class DaemonProcess : IDisposable
         }
     }
 
-    public static async Task<DaemonProcess> StartAsync(string name, string directory, string secretFile)
+    /// <param name="networkNamespace">Runs the daemon in this namespace (ip netns exec); its migration address must be one there.</param>
+    public static async Task<DaemonProcess> StartAsync(
+        string name, string directory, string secretFile, string? networkNamespace = null, string migrationAddress = "127.0.0.1", params string[] options)
     {
-        var daemon = new DaemonProcess(name, directory, secretFile);
+        var daemon = new DaemonProcess(name, directory, secretFile, networkNamespace, migrationAddress, options);
         try
         {
             await daemon.Ready.WaitAsync(TimeSpan.FromSeconds(60));

@@ -17,7 +17,8 @@ internal static class ProcessRunner
     public static Task<(int ExitCode, string Output, string Error)> CliAsync(params string[] arguments) =>
         RunAsync("dotnet", [RepositoryPaths.Cli, .. arguments]);
 
-    public static async Task<(int ExitCode, string Output, string Error)> RunAsync(string program, IEnumerable<string> arguments, TimeSpan? timeout = null)
+    public static async Task<(int ExitCode, string Output, string Error)> RunAsync(
+        string program, IEnumerable<string> arguments, TimeSpan? timeout = null, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var start = new ProcessStartInfo(program)
         {
@@ -30,6 +31,11 @@ internal static class ProcessRunner
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            start.Environment[name] = value;
         }
 
         using var process = Process.Start(start)!;

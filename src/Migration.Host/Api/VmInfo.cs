@@ -5,6 +5,8 @@ namespace Migration.Host.Api;
 /// <param name="RestoredFrom">The checkpoint file it was restored from, if it was.</param>
 /// <param name="ConsoleBytes">The console offset after the last byte the guest wrote; <c>console?offset=</c> counts in the same bytes.</param>
 /// <param name="Exit">How it ended; null while it has not.</param>
+/// <param name="Network">The backend of its sockets on this host.</param>
+/// <param name="ServiceAddress">The address that moves with it, if it has one.</param>
 public sealed record VmInfo(
     string Id,
     string Name,
@@ -17,4 +19,6 @@ public sealed record VmInfo(
     IReadOnlyList<VmPortInfo> Ports,
     long ConsoleBytes,
     ulong InstructionsRetired,
-    VmExitInfo? Exit);
+    VmExitInfo? Exit,
+    NetworkBackend Network = NetworkBackend.Plain,
+    string? ServiceAddress = null);

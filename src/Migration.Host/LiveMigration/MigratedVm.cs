@@ -39,6 +39,10 @@ public sealed class MigratedVm
     [Key(6)]
     public string? RestoredFrom { get; set; }
 
+    /// <summary><c>ADDR/PREFIX@INTERFACE</c>; the destination claims it when the VM starts there.</summary>
+    [Key(7)]
+    public string? ServiceAddress { get; set; }
+
     public static StateSection ToSection(VmSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -51,6 +55,7 @@ public sealed class MigratedVm
             CreatedUnixMilliseconds = spec.CreatedAt.ToUnixTimeMilliseconds(),
             Ports = [.. spec.Ports.Entries.Select(e => string.Create(CultureInfo.InvariantCulture, $"{e.Key}:{e.Value.Address}:{e.Value.Port}"))],
             RestoredFrom = spec.RestoredFrom,
+            ServiceAddress = spec.ServiceAddress,
         };
         return SectionCodec.Encode(SectionName, SectionVersion, vm);
     }
@@ -75,6 +80,6 @@ public sealed class MigratedVm
             ports.Add(guestPort, host ?? new IPEndPoint(IPAddress.Loopback, 0));
         }
 
-        return new VmSpec(vm.Id, vm.Name, vm.Guest, vm.Arguments, DateTimeOffset.FromUnixTimeMilliseconds(vm.CreatedUnixMilliseconds), ports, vm.RestoredFrom);
+        return new VmSpec(vm.Id, vm.Name, vm.Guest, vm.Arguments, DateTimeOffset.FromUnixTimeMilliseconds(vm.CreatedUnixMilliseconds), ports, vm.RestoredFrom, vm.ServiceAddress);
     }
 }

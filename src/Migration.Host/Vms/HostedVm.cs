@@ -48,6 +48,9 @@ public sealed class HostedVm
 
     public VmSpec Spec { get; }
 
+    /// <summary>The backend its machine's sockets use here (a migrated VM may have had another on its source).</summary>
+    public NetworkBackend Network { get; internal set; }
+
     public string Id => Spec.Id;
 
     public ConsoleBuffer Console { get; }
@@ -124,7 +127,9 @@ public sealed class HostedVm
             ports,
             Console.End,
             instructions,
-            exit);
+            exit,
+            Network,
+            Spec.ServiceAddress);
     }
 
     public async Task PauseAsync(CancellationToken cancellationToken)

@@ -1,13 +1,12 @@
 using Migration.Core.Sockets;
 using Migration.Machine.RiscV;
-using Migration.Networking.Plain;
 
 namespace Migration.Host.Vms;
 
 /// <summary>
 /// A VM on its way in by live migration, holding its id on this host until the hand-over. The transfer engine
 /// restores the machine with <see cref="CreateMachineOptions"/> (so the guest's console lands in this VM's buffer
-/// and its sockets in a fresh plain backend), then calls <see cref="Commit"/> on "complete"; disposing without a
+/// and its sockets in a fresh backend of the host's kind), then calls <see cref="Commit"/> on "complete"; disposing without a
 /// commit discards the reservation (the engine disposes the machine it built).
 /// </summary>
 public sealed class IncomingVm : IDisposable
@@ -29,7 +28,7 @@ public sealed class IncomingVm : IDisposable
     {
         MemorySize = memorySize,
         Console = _vm.ConsoleStream,
-        Network = new PlainHostNetwork(),
+        Network = _registry.CreateNetwork(_vm),
         Ports = Spec.Ports,
     };
 

@@ -4,9 +4,10 @@ using Migration.Core.Checkpoints;
 using Migration.Core.Memory;
 using Migration.Core.Sockets;
 using Migration.Host.Api;
+using Migration.Host.Network;
 using Migration.Machine.RiscV;
 using Migration.Machine.RiscV.Loader;
-using Migration.Networking.Plain;
+using Migration.Networking.Repair;
 
 namespace Migration.Host.Vms;
 
@@ -22,13 +23,16 @@ public sealed class VmRegistry : IAsyncDisposable
     private readonly Dictionary<string, HostedVm> _vms = new(StringComparer.Ordinal);
     private readonly HashSet<string> _reserved = new(StringComparer.Ordinal);
     private readonly int _consoleCapacity;
+    private readonly HostNetworks _networks;
     private readonly ILogger _logger;
     private bool _closed;
 
-    public VmRegistry(int consoleCapacity, ILogger<VmRegistry> logger)
+    public VmRegistry(int consoleCapacity, HostNetworks networks, ILogger<VmRegistry> logger)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(consoleCapacity, 1);
+        ArgumentNullException.ThrowIfNull(networks);
         _consoleCapacity = consoleCapacity;
+        _networks = networks;
         _logger = logger;
     }
 
@@ -84,14 +88,15 @@ public sealed class VmRegistry : IAsyncDisposable
 
         var guest = FullPath(request.Guest, "guest");
         var name = CheckName(request.Name ?? Path.GetFileNameWithoutExtension(guest));
+        var serviceAddress = request.ServiceAddress is null ? null : ParseServiceAddress(request.ServiceAddress);
         string id;
         lock (_lock)
         {
             id = NewId();
         }
 
-        var vm = new HostedVm(new VmSpec(id, name, guest, [.. arguments], DateTimeOffset.UtcNow, ports), _consoleCapacity, _logger);
-        var network = new PlainHostNetwork();
+        var vm = new HostedVm(new VmSpec(id, name, guest, [.. arguments], DateTimeOffset.UtcNow, ports, ServiceAddress: serviceAddress?.ToString()), _consoleCapacity, _logger);
+        var network = CreateNetwork(vm, serviceAddress);
         RiscVMachine machine;
         try
         {
@@ -119,6 +124,19 @@ public sealed class VmRegistry : IAsyncDisposable
         {
             network.Dispose();
             throw ApiException.InsufficientStorage($"{Path.GetFileName(guest)}: {e.Message}", e);
+        }
+
+        if (serviceAddress is not null)
+        {
+            try
+            {
+                serviceAddress.Claim();
+            }
+            catch (ServiceAddressException e)
+            {
+                machine.Dispose();
+                throw ApiException.Unprocessable(e.Message, e);
+            }
         }
 
         Register(vm, machine, [], start: true, v => Log.Created(_logger, v.Id, guest, memory));
@@ -151,7 +169,7 @@ public sealed class VmRegistry : IAsyncDisposable
             try
             {
                 resumed = await RiscVCheckpoint.ResumeFileAsync(
-                    file, new MachineOptions { Console = vm.ConsoleStream, Network = new PlainHostNetwork(), Ports = ports }, cancellationToken).ConfigureAwait(false);
+                    file, new MachineOptions { Console = vm.ConsoleStream, Network = CreateNetwork(vm, null), Ports = ports }, cancellationToken).ConfigureAwait(false);
             }
             catch (CheckpointException e)
             {
@@ -255,11 +273,34 @@ public sealed class VmRegistry : IAsyncDisposable
 
     internal void Arrived(HostedVm vm) => Log.Arrived(_logger, vm.Id);
 
+    /// <summary>A backend for an arriving VM, with the service address it brings (claimed here when it starts).</summary>
+    internal IHostNetwork CreateNetwork(HostedVm vm) =>
+        CreateNetwork(vm, vm.Spec.ServiceAddress is { } text ? ParseServiceAddress(text) : null);
+
     internal void Release(string id)
     {
         lock (_lock)
         {
             _reserved.Remove(id);
+        }
+    }
+
+    private IHostNetwork CreateNetwork(HostedVm vm, ServiceAddress? serviceAddress)
+    {
+        var network = _networks.Create(serviceAddress);
+        vm.Network = _networks.Backend;
+        return network;
+    }
+
+    private static ServiceAddress ParseServiceAddress(string text)
+    {
+        try
+        {
+            return ServiceAddress.Parse(text);
+        }
+        catch (ServiceAddressException e)
+        {
+            throw ApiException.BadRequest($"serviceAddress: {e.Message}");
         }
     }
 

@@ -346,11 +346,16 @@ public sealed partial class RiscVMachine : IVirtualMachine
                         return;
                     case HartStopKind.Stopped:
                         EndThrottleKick();
-                        HoldForThrottle(throttle, ranFrom);
+                        _ = HoldForThrottle(throttle, ranFrom);
                         continue;
                     case HartStopKind.Blocked:
-                        HoldForThrottle(throttle, ranFrom);
-                        _wake.Wait(Clock.Until(stop.Value));
+                        // A hold resets the wake event: a pause or socket event it swallowed must not be waited for
+                        // again, so after a hold the hypercall looks afresh instead.
+                        if (!HoldForThrottle(throttle, ranFrom))
+                        {
+                            _wake.Wait(Clock.Until(stop.Value));
+                        }
+
                         continue;
                     case HartStopKind.Exited:
                         Finish(new MachineExit(MachineExitKind.Exited, stop.Value, null, _hart.State.Instret));
@@ -391,19 +396,20 @@ public sealed partial class RiscVMachine : IVirtualMachine
     /// Holds the vCPU for its throttle share of the time it just ran. The debt is paid in waits of at least a
     /// millisecond, since shorter timed waits are not kept; a pause, a terminate or a throttle of 0 ends the wait early.
     /// </summary>
-    private void HoldForThrottle(double throttle, long ranFrom)
+    /// <returns>Whether it held (and so may have consumed a wake).</returns>
+    private bool HoldForThrottle(double throttle, long ranFrom)
     {
         if (throttle <= 0)
         {
             _throttleDebtTicks = 0;
-            return;
+            return false;
         }
 
         var ran = Stopwatch.GetTimestamp() - ranFrom;
         _throttleDebtTicks = Math.Min(_throttleDebtTicks + (long)(ran * throttle / (1 - throttle)), Stopwatch.Frequency);
         if (_throttleDebtTicks < ThrottleSliceTicks)
         {
-            return;
+            return false;
         }
 
         var holdFrom = Stopwatch.GetTimestamp();
@@ -423,6 +429,7 @@ public sealed partial class RiscVMachine : IVirtualMachine
 
         // A timed wait overshoots; the overshoot is credit for the next slices, or the share held would exceed the throttle.
         _throttleDebtTicks = Math.Max(-ThrottleSliceTicks, _throttleDebtTicks - (Stopwatch.GetTimestamp() - holdFrom));
+        return true;
     }
 
     /// <summary>The vCPU left a run because a throttle was switched on: let it run again unless a pause or terminate is also pending.</summary>

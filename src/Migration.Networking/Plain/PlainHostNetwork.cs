@@ -21,9 +21,16 @@ public sealed class PlainHostNetwork : IHostNetwork
     private static readonly TimeSpan AcceptRetryDelay = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan DatagramRetryDelay = TimeSpan.FromMilliseconds(1);
 
+    // .NET knows no name for it: set raw, at its Linux level and number.
+    private const int IpProtoIp = 0;
+    private const int IpFreeBind = 15;
+
     private VirtualSocketStack? _stack;
 
     private VirtualSocketStack Stack => _stack ?? throw new InvalidOperationException("the backend is not attached to a socket stack");
+
+    /// <summary>Binds with IP_FREEBIND: an address not (yet) on this host is accepted, for a service address that arrives later.</summary>
+    public bool FreeBind { get; init; }
 
     public void Attach(VirtualSocketStack stack) => _stack = stack;
 
@@ -40,6 +47,11 @@ public sealed class PlainHostNetwork : IHostNetwork
                 : new Socket(host.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
             // Options that matter for bind (reuse-address) must be on the socket before it binds.
             Apply(socket.Options, hostSocket, socket.Type);
+            if (FreeBind && host.AddressFamily == AddressFamily.InterNetwork)
+            {
+                hostSocket.SetRawSocketOption(IpProtoIp, IpFreeBind, BitConverter.GetBytes(1));
+            }
+
             hostSocket.Bind(host);
         }
         catch (SocketException e)

@@ -15,6 +15,9 @@ internal static partial class LinuxSockets
     public const int AfInet6 = 10;
     public const int SockStream = 1;
     public const int IpProtoTcp = 6;
+    public const int IpProtoIp = 0;
+    public const int IpFreeBind = 15;
+    public const int IpTransparent = 19;
     public const int SolSocket = 1;
     public const int SoSndBuf = 7;
     public const int SoRcvBuf = 8;

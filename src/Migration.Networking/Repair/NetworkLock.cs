@@ -19,6 +19,25 @@ public sealed partial class NetworkLock : IDisposable
 {
     public const string TableName = "migration_lock";
 
+    /// <summary>
+    /// The table declared whole, the rule list flushed and written again: idempotent however many hosts run it. Every
+    /// lock and unlock carries it in the same atomic batch, so a table another host removed meanwhile is simply there again.
+    /// </summary>
+    private const string Declaration =
+        $$"""
+        add table inet {{TableName}}
+        add set inet {{TableName}} endpoints4 { type ipv4_addr . inet_service; flags timeout; }
+        add set inet {{TableName}} endpoints6 { type ipv6_addr . inet_service; flags timeout; }
+        add set inet {{TableName}} users { type mark; }
+        add chain inet {{TableName}} prerouting { type filter hook prerouting priority -300; policy accept; }
+        flush chain inet {{TableName}} prerouting
+        add rule inet {{TableName}} prerouting ip daddr . tcp dport @endpoints4 drop
+        add rule inet {{TableName}} prerouting ip6 daddr . tcp dport @endpoints6 drop
+
+        """;
+
+    private static int s_joined;
+
     private readonly Lock _gate = new();
     private nint _context;
 
@@ -55,18 +74,7 @@ public sealed partial class NetworkLock : IDisposable
         var networkLock = new NetworkLock(context);
         try
         {
-            // Declared whole each time, the rule list flushed and written again: idempotent however many hosts open it.
-            networkLock.Run(
-                $$"""
-                add table inet {{TableName}}
-                add set inet {{TableName}} endpoints4 { type ipv4_addr . inet_service; flags timeout; }
-                add set inet {{TableName}} endpoints6 { type ipv6_addr . inet_service; flags timeout; }
-                add chain inet {{TableName}} prerouting { type filter hook prerouting priority -300; policy accept; }
-                flush chain inet {{TableName}} prerouting
-                add rule inet {{TableName}} prerouting ip daddr . tcp dport @endpoints4 drop
-                add rule inet {{TableName}} prerouting ip6 daddr . tcp dport @endpoints6 drop
-                """,
-                "setting up the lock table");
+            networkLock.Run(Declaration, "setting up the lock table");
         }
         catch
         {
@@ -90,7 +98,7 @@ public sealed partial class NetworkLock : IDisposable
         var commands = Commands(endpoints, (set, element) => $"add element inet {TableName} {set} {{ {element} timeout {(int)Expiry.TotalSeconds}s }}");
         if (commands.Length > 0)
         {
-            Run(commands, "locking");
+            Run(Declaration + commands, "locking");
         }
     }
 
@@ -102,8 +110,60 @@ public sealed partial class NetworkLock : IDisposable
             $"add element inet {TableName} {set} {{ {element} timeout 1s }}\ndelete element inet {TableName} {set} {{ {element} }}");
         if (commands.Length > 0)
         {
-            Run(commands, "unlocking");
+            Run(Declaration + commands, "unlocking");
         }
+    }
+
+    /// <summary>
+    /// Registers this process as a user of the shared table (a long-lived host does): another host that stops then leaves
+    /// the table in place, see <see cref="Leave"/>.
+    /// </summary>
+    public void Join()
+    {
+        Run($"{Declaration}add element inet {TableName} users {{ {Environment.ProcessId} }}\n", "joining the lock table");
+        Interlocked.Increment(ref s_joined);
+    }
+
+    /// <summary>
+    /// Unregisters this process and removes the table when no live process is registered and no endpoint is locked, so
+    /// hosts that stop leave no firewall rules behind. Users whose process is gone (killed) are forgotten here.
+    /// </summary>
+    /// <returns>Whether the table was removed.</returns>
+    /// <remarks>
+    /// Between the listing and the removal another process may lock an endpoint; that window is microseconds, and a
+    /// process that has not joined re-creates the table with its next lock (see <see cref="Declaration"/>).
+    /// </remarks>
+    public bool Leave()
+    {
+        // Several hosts in one process (tests) are one user: the process stays registered until its last host leaves.
+        if (Interlocked.Decrement(ref s_joined) > 0)
+        {
+            return false;
+        }
+
+        // Added first, as in Unlock: a deletion of a missing element would undo the batch.
+        Run($"{Declaration}{ForgetUsers([Environment.ProcessId])}", "leaving the lock table");
+        var listing = Run($"list set inet {TableName} users", "listing the lock table's users");
+        var alive = new List<long>();
+        var gone = new List<long>();
+        foreach (Match match in UserPattern().Matches(listing))
+        {
+            var pid = long.Parse(match.Groups[1].Value, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+            (Directory.Exists($"/proc/{pid}") ? alive : gone).Add(pid);
+        }
+
+        if (gone.Count > 0)
+        {
+            Run(ForgetUsers(gone), "forgetting users that are gone");
+        }
+
+        if (alive.Count > 0 || Locked().Count > 0)
+        {
+            return false;
+        }
+
+        Run($"delete table inet {TableName}", "removing the lock table");
+        return true;
     }
 
     /// <summary>The endpoints locked now, as nftables lists them (for tests and diagnostics).</summary>
@@ -132,6 +192,12 @@ public sealed partial class NetworkLock : IDisposable
                 _context = 0;
             }
         }
+    }
+
+    private static string ForgetUsers(IEnumerable<long> pids)
+    {
+        var list = string.Join(", ", pids);
+        return $"add element inet {TableName} users {{ {list} }}\ndelete element inet {TableName} users {{ {list} }}\n";
     }
 
     private static string Commands(IEnumerable<IPEndPoint> endpoints, Func<string, string, string> command)
@@ -166,6 +232,9 @@ public sealed partial class NetworkLock : IDisposable
 
     [GeneratedRegex(@"([0-9a-fA-F:.]+) \. (\d+)")]
     private static partial Regex ElementPattern();
+
+    [GeneratedRegex(@"0x([0-9a-fA-F]{1,8})\b")]
+    private static partial Regex UserPattern();
 
     [LibraryImport("libnftables.so.1", EntryPoint = "nft_ctx_new")]
     private static partial nint NftCtxNew(uint flags);

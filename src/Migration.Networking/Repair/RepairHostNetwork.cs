@@ -19,14 +19,25 @@ public sealed class RepairHostNetwork : IHostNetwork
     private static readonly TimeSpan QuietFor = TimeSpan.FromMicroseconds(500);
     private static readonly TimeSpan QuiesceLimit = TimeSpan.FromMilliseconds(5);
 
-    private readonly PlainHostNetwork _plain = new();
+    private readonly PlainHostNetwork _plain;
     private readonly NetworkLock? _lock;
+    private readonly ServiceAddress? _serviceAddress;
     private VirtualSocketStack? _stack;
 
     /// <param name="networkLock">Shared by the hosts of one network stack; null when the hosts have stacks of their own.</param>
     public RepairHostNetwork(NetworkLock? networkLock)
     {
+        _plain = new PlainHostNetwork();
         _lock = networkLock;
+    }
+
+    /// <summary>For hosts with network stacks of their own: the VM's address moves with it instead of a lock (see <see cref="ServiceAddress"/>).</summary>
+    public RepairHostNetwork(ServiceAddress serviceAddress)
+    {
+        ArgumentNullException.ThrowIfNull(serviceAddress);
+        // Listeners and connections are bound on the destination before the address arrives there.
+        _plain = new PlainHostNetwork { FreeBind = true };
+        _serviceAddress = serviceAddress;
     }
 
     public bool PreservesConnections => true;
@@ -67,7 +78,21 @@ public sealed class RepairHostNetwork : IHostNetwork
         _plain.Close(socket);
     }
 
-    public void Dispose() => _plain.Dispose();
+    public void Dispose()
+    {
+        _plain.Dispose();
+        if (_serviceAddress is { Held: true })
+        {
+            try
+            {
+                _serviceAddress.Release();
+            }
+            catch (ServiceAddressException)
+            {
+                // Disposal cannot report; the address stays on an interface of a namespace the VM no longer runs in.
+            }
+        }
+    }
 
     public async Task<IReadOnlyList<VirtualSocket>> FreezeAsync(IReadOnlyList<VirtualSocket> sockets, CancellationToken cancellationToken)
     {
@@ -99,6 +124,8 @@ public sealed class RepairHostNetwork : IHostNetwork
 
         // Lock first: from the moment a socket lets go, a segment from its peer must find nothing that answers.
         _lock?.Lock(listeners.Concat(connections).Select(c => (IPEndPoint)c.Endpoint.Socket.LocalEndPoint!));
+        // Or the address leaves this host first: its peers' segments are then dropped here as not ours, never reset.
+        _serviceAddress?.Release();
 
         foreach (var (_, endpoint) in listeners.Concat(connections))
         {
@@ -242,7 +269,7 @@ public sealed class RepairHostNetwork : IHostNetwork
         var state = socket.Connection ?? throw new ArgumentException("the socket carries no frozen connection", nameof(socket));
         try
         {
-            socket.Host = new PreparedConnection(TcpRepair.Prepare(state));
+            socket.Host = new PreparedConnection(TcpRepair.Prepare(state, freeBind: _serviceAddress is not null));
             socket.HostEndpoint = state.Local;
             return 0;
         }
@@ -264,6 +291,15 @@ public sealed class RepairHostNetwork : IHostNetwork
         catch (NetworkLockException)
         {
             // The entries expire by themselves; the guest must start regardless, its peers merely wait a little longer.
+        }
+
+        try
+        {
+            _serviceAddress?.Claim();
+        }
+        catch (ServiceAddressException)
+        {
+            // As with the lock, the guest starts regardless; a failed announcement only delays its peers until their neighbour entry goes stale.
         }
 
         foreach (var socket in sockets)

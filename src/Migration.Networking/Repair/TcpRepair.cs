@@ -133,7 +133,11 @@ internal static class TcpRepair
     /// options restored. The returned descriptor is still in repair mode — the caller lifts any network lock, then
     /// calls <see cref="Release"/>. On failure the descriptor is closed (silently: it is in repair mode).
     /// </summary>
-    public static int Prepare(TcpConnectionState state)
+    /// <param name="freeBind">
+    /// The local address may not be on this host yet (a service address arrives after its sockets exist): IP_FREEBIND lets
+    /// the bind take it, IP_TRANSPARENT the connect's route lookup from it (CAP_NET_ADMIN, which repair needs anyway).
+    /// </param>
+    public static int Prepare(TcpConnectionState state, bool freeBind = false)
     {
         var local = IPEndPoint.Parse(state.Local);
         var remote = IPEndPoint.Parse(state.Remote);
@@ -163,6 +167,12 @@ internal static class TcpRepair
             {
                 // Without it the connection restarts at a 524-byte MSS; above 32767 the kernel refuses it.
                 Check(LinuxSockets.SetInt(fd, LinuxSockets.IpProtoTcp, LinuxSockets.TcpMaxSeg, Math.Min(state.MaxSegmentSize, 32767)), "setting the MSS", connection);
+            }
+
+            if (freeBind)
+            {
+                Check(LinuxSockets.SetInt(fd, LinuxSockets.IpProtoIp, LinuxSockets.IpFreeBind, 1), "setting IP_FREEBIND", connection);
+                Check(LinuxSockets.SetInt(fd, LinuxSockets.IpProtoIp, LinuxSockets.IpTransparent, 1), "setting IP_TRANSPARENT", connection);
             }
 
             Check(LinuxSockets.Bind(fd, local), $"binding {local}", connection);

@@ -124,6 +124,29 @@ public sealed class TcpRepairTests(ITestOutputHelper output)
         Assert.Contains("binding 192.0.2.1:4000", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void With_free_bind_a_connection_is_prepared_on_an_address_that_arrives_later()
+    {
+        if (RepairPrivilege.Reason is { } reason)
+        {
+            output.WriteLine($"skipped: {reason}");
+            return;
+        }
+
+        var state = new Core.Sockets.TcpConnectionState { Local = "192.0.2.1:4000", Remote = "127.0.0.1:5000", SendSequence = 1000, ReceiveSequence = 2000 };
+        var fd = TcpRepair.Prepare(state, freeBind: true);
+        try
+        {
+            Span<byte> info = stackalloc byte[8];
+            Assert.True(LinuxSockets.GetBytes(fd, LinuxSockets.IpProtoTcp, LinuxSockets.TcpInfo, info) > 0);
+            Assert.Equal(1, info[0]); // TCP_ESTABLISHED, with no handshake and no local address yet
+        }
+        finally
+        {
+            LinuxSockets.Close(fd);
+        }
+    }
+
     /// <summary>A loopback connection: the client end, and the server end the test freezes (and disposes itself).</summary>
     private static async Task<(Socket Client, Socket Server)> ConnectedPairAsync()
     {

@@ -1,7 +1,9 @@
 using System.CommandLine;
+using System.Net;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Migration.Host;
+using Migration.Host.Api;
 using Migration.Host.LiveMigration;
 
 namespace Migration.Cli.Commands;
@@ -40,10 +42,47 @@ internal static class HostCommand
             Description = "file holding the secret shared with the other hosts for migration (mode 0600)",
             Required = true,
         };
+        var migrationAddress = new Option<IPAddress>("--migration-address")
+        {
+            Description = "address to accept incoming migrations on (default 127.0.0.1; a host in a network namespace gives its own)",
+            DefaultValueFactory = _ => IPAddress.Loopback,
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+                if (!IPAddress.TryParse(text, out var address))
+                {
+                    result.AddError($"--migration-address: '{text}' is not an IP address");
+                    return IPAddress.Loopback;
+                }
+
+                return address;
+            },
+        };
+        var network = new Option<NetworkBackend?>("--network")
+        {
+            Description = "socket backend: auto (TCP repair when permitted, else plain), repair, plain",
+            HelpName = "auto|repair|plain",
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+                switch (text)
+                {
+                    case "auto":
+                        return null;
+                    case "repair":
+                        return NetworkBackend.Repair;
+                    case "plain":
+                        return NetworkBackend.Plain;
+                    default:
+                        result.AddError($"--network: '{text}' is not auto, repair or plain");
+                        return null;
+                }
+            },
+        };
         var quiet = new Option<bool>("--quiet") { Description = "log only warnings and errors, not each VM's creation and end" };
         var command = new Command("host", "Run the host daemon: VMs, the control API and the migration port, until SIGINT/SIGTERM")
         {
-            name, api, migrationPort, secretFile, quiet,
+            name, api, migrationPort, migrationAddress, secretFile, network, quiet,
         };
         command.SetAction(parse => Run(new HostDaemonOptions
         {
@@ -51,8 +90,9 @@ internal static class HostCommand
             Api = parse.GetValue(api)!,
             MigrationPort = parse.GetValue(migrationPort),
             SecretFile = parse.GetValue(secretFile)!.FullName,
+            Network = parse.GetValue(network),
             LogLevel = parse.GetValue(quiet) ? LogLevel.Warning : LogLevel.Information,
-            Migration = new TcpMigrationEndpoint(),
+            Migration = new TcpMigrationEndpoint { ListenAddress = parse.GetValue(migrationAddress)! },
         }));
         return command;
     }
@@ -84,6 +124,7 @@ internal static class HostCommand
             return 1;
         }
 
+        Console.Error.WriteLine($"migration: host {daemon.Name} {daemon.Networks.Describe()}");
         Console.Error.WriteLine($"migration: host {daemon.Name} ready: api {daemon.Api}, migration port {daemon.MigrationPort}");
         stop.Token.WaitHandle.WaitOne();
         Console.Error.WriteLine($"migration: host {daemon.Name} stopping: terminating {daemon.Vms.Count} VM(s)");

@@ -3,7 +3,7 @@ using Migration.Host.Api;
 
 namespace Migration.Cli.Commands;
 
-/// <summary><c>migration vm create --api ADDR GUEST [--memory SIZE] [--port GUEST:HOST]... [--name NAME] [-- ARGS]</c>: prints the new VM's id.</summary>
+/// <summary><c>migration vm create --api ADDR GUEST [--memory SIZE] [--port GUEST:HOST]... [--name NAME] [--service-address ADDR/PREFIX@IF] [-- ARGS]</c>: prints the new VM's id.</summary>
 internal static class VmCreateCommand
 {
     public static Command Create()
@@ -18,7 +18,11 @@ internal static class VmCreateCommand
         var memory = CommonOptions.Memory();
         var ports = ApiOptions.Ports();
         var name = ApiOptions.Name();
-        var command = new Command("create", "Create a VM from a guest ELF and start it; prints its id") { guest, guestArguments, api, memory, ports, name };
+        var serviceAddress = new Option<string>("--service-address")
+        {
+            Description = "ADDR/PREFIX@INTERFACE put on this host's interface for the VM and moved with it on migration (needs TCP repair); map ports onto it, e.g. --port 6379:ADDR:6379",
+        };
+        var command = new Command("create", "Create a VM from a guest ELF and start it; prints its id") { guest, guestArguments, api, memory, ports, name, serviceAddress };
         command.SetAction((parse, token) => ApiCommand.RunAsync(parse.GetValue(api)!, async client =>
         {
             var request = new CreateVmRequest(
@@ -26,7 +30,8 @@ internal static class VmCreateCommand
                 parse.GetValue(memory),
                 parse.GetValue(ports),
                 parse.GetValue(guestArguments) ?? [],
-                parse.GetValue(name));
+                parse.GetValue(name),
+                parse.GetValue(serviceAddress));
             var vm = await client.CreateVmAsync(request, token).ConfigureAwait(false);
             await Console.Out.WriteLineAsync(vm.Id).ConfigureAwait(false);
             return 0;

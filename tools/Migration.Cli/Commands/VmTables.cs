@@ -38,6 +38,12 @@ internal static class VmTables
         }
 
         Row("memory", VmText.Size(vm.Memory));
+        Row("network", vm.Network.ToString().ToLowerInvariant());
+        if (vm.ServiceAddress is { } serviceAddress)
+        {
+            Row("service address", serviceAddress);
+        }
+
         Row("from", Origin(vm));
         if (vm.Arguments.Count > 0)
         {
