@@ -7,9 +7,9 @@ namespace Migration.Networking.Relay;
 /// <summary>What arrives on the link: answers, clients, and stream traffic, handed to the streams' own work without waiting for the stack.</summary>
 public sealed partial class RelayHostNetwork
 {
-    private async Task ReadAsync(RelayLink link)
+    private async Task WatchAsync(RelayLink link, Task<Exception?> reading)
     {
-        var ended = await link.ReadAllAsync(Handle).ConfigureAwait(false);
+        var ended = await reading.ConfigureAwait(false);
         List<RelayHostStream> lost;
         lock (_gate)
         {

@@ -68,8 +68,8 @@ public sealed partial class RelayHostNetwork : IHostNetwork
         _plain.Attach(stack);
     }
 
-    /// <summary>Connects and authenticates now (it otherwise happens at the first listen); throws <see cref="RelayException"/> with the reason.</summary>
-    public async Task ConnectAsync(CancellationToken cancellationToken = default)
+    /// <summary>Connects and authenticates now (it otherwise happens at the first bind); throws <see cref="RelayException"/> with the reason.</summary>
+    public void Connect()
     {
         lock (_gate)
         {
@@ -79,14 +79,14 @@ public sealed partial class RelayHostNetwork : IHostNetwork
             }
         }
 
-        var link = await OpenLinkAsync(cancellationToken).ConfigureAwait(false);
+        var link = OpenLink();
         lock (_gate)
         {
             if (_link is null && !_disposed)
             {
                 _link = link;
                 LinkError = null;
-                _ = ReadAsync(link);
+                _ = WatchAsync(link, link.StartReading(Handle));
                 return;
             }
         }
@@ -251,7 +251,7 @@ public sealed partial class RelayHostNetwork : IHostNetwork
         }
 
         // Close frames the guest's last closes queued still go out.
-        link?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        link?.Dispose();
         _plain.Dispose();
     }
 
@@ -383,7 +383,7 @@ public sealed partial class RelayHostNetwork : IHostNetwork
 
         try
         {
-            ConnectAsync().GetAwaiter().GetResult();
+            Connect();
             return true;
         }
         catch (RelayException e)
@@ -394,50 +394,43 @@ public sealed partial class RelayHostNetwork : IHostNetwork
         }
     }
 
-    private async Task<RelayLink> OpenLinkAsync(CancellationToken cancellationToken)
+    /// <summary>Connects, authenticates and introduces the VM, all on the calling thread (see <see cref="SynchronousStream"/>).</summary>
+    private RelayLink OpenLink()
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(RequestLimit);
         var socket = new Socket(_relay.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        NetworkStream? network = null;
         try
         {
-            await socket.ConnectAsync(_relay, deadline.Token).ConfigureAwait(false);
-            network = new NetworkStream(socket, ownsSocket: true);
-            await ChannelAuthenticator.AuthenticateClientAsync(network, _secret, RequestLimit, deadline.Token).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or MigrationAuthenticationException)
-        {
-            if (network is not null)
+            if (!socket.ConnectAsync(_relay).Wait(RequestLimit))
             {
-                await network.DisposeAsync().ConfigureAwait(false);
+                throw new TimeoutException($"no answer within {RequestLimit.TotalSeconds:0} s");
             }
-
+        }
+        catch (Exception e) when (e is AggregateException or TimeoutException)
+        {
             socket.Dispose();
-            throw new RelayException($"relay {_relay}: {Describe(e)}", e);
+            var cause = e is AggregateException { InnerException: { } inner } ? inner : e;
+            throw new RelayException($"relay {_relay}: {cause.Message}", cause);
         }
 
-        var link = new RelayLink(socket, network);
+        var link = new RelayLink(socket);
         try
         {
+            link.Timeout = RequestLimit;
+            ChannelAuthenticator.AuthenticateClientAsync(link.Handshake, _secret, RequestLimit).GetAwaiter().GetResult();
             link.Send(RelayFrameType.Hello, 0, Encoding.UTF8.GetBytes(_identity));
-            var welcome = await link.Reader.ReadAsync(deadline.Token).ConfigureAwait(false);
+            var welcome = link.ReadFrame();
             if (welcome is not { Type: RelayFrameType.Welcome })
             {
-                throw new RelayException($"relay {_relay}: answered the Hello for VM {_identity} with {welcome?.Type.ToString() ?? "a close"}, not Welcome");
+                throw new RelayProtocolException($"answered the Hello for VM {_identity} with {welcome?.Type.ToString() ?? "a close"}, not Welcome");
             }
 
+            link.Timeout = TimeSpan.Zero;
             return link;
         }
-        catch (Exception e) when (e is RelayProtocolException or IOException or OperationCanceledException)
+        catch (Exception e) when (e is MigrationAuthenticationException or RelayProtocolException or IOException or SocketException)
         {
             link.Abort();
-            throw new RelayException($"relay {_relay}: {e.Message}", e);
-        }
-        catch
-        {
-            link.Abort();
-            throw;
+            throw new RelayException($"relay {_relay}: {Describe(e)}", e);
         }
     }
 
@@ -445,7 +438,7 @@ public sealed partial class RelayHostNetwork : IHostNetwork
     {
         MigrationAuthenticationException auth when auth.Message.Contains("wrong secret", StringComparison.Ordinal) => "refused this host: wrong secret",
         MigrationAuthenticationException auth => $"authentication failed: {auth.Message}",
-        OperationCanceledException => $"no answer within {RequestLimit.TotalSeconds:0} s",
+        IOException { InnerException: SocketException { SocketErrorCode: SocketError.TimedOut } } => $"no answer within {RequestLimit.TotalSeconds:0} s",
         _ => e.Message,
     };
 }

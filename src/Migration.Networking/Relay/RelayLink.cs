@@ -1,105 +1,180 @@
 using System.Buffers;
 using System.Net.Sockets;
-using System.Threading.Channels;
 
 namespace Migration.Networking.Relay;
 
 /// <summary>
-/// One authenticated connection between a host and the relay. Frames are queued without blocking (callers hold locks)
-/// and a single writer sends them, many per system call; what is queued is bounded by the streams' windows. One reader
-/// hands each frame to the owner's handler, in order.
+/// One connection between a host and the relay, read and written by two threads of its own (see
+/// <see cref="SynchronousStream"/> for why not the thread pool). Frames are queued without blocking (callers hold
+/// locks) and the writer sends them, many per system call; what is queued is bounded by the streams' windows. The
+/// reader hands each frame to its owner's handler, in order.
 /// </summary>
-internal sealed class RelayLink : IAsyncDisposable
+internal sealed class RelayLink : IDisposable
 {
     private static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(2);
 
     private readonly Socket _socket;
     private readonly Stream _stream;
-    private readonly Channel<byte[]> _outgoing = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _writer;
+    private readonly Queue<byte[]> _outgoing = new();
+    private readonly Thread _writer;
+    private readonly TaskCompletionSource _written = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _closing;
 
-    public RelayLink(Socket socket, Stream stream)
+    public RelayLink(Socket socket)
     {
         _socket = socket;
-        _stream = stream;
         _socket.NoDelay = true;
-        Reader = new RelayFrameReader(new BufferedStream(stream, RelayProtocol.ChunkSize));
-        _writer = WriteAsync();
+        _stream = new SynchronousStream(new NetworkStream(socket, ownsSocket: false));
+        Reader = new RelayFrameReader(new BufferedStream(_stream, RelayProtocol.ChunkSize));
+        Peer = socket.RemoteEndPoint?.ToString() ?? "?";
+        _writer = new Thread(Write) { IsBackground = true, Name = $"relay link writer {Peer}" };
+        _writer.Start();
     }
+
+    public string Peer { get; }
+
+    /// <summary>The bare connection, for the handshake before any frame: nothing may be read ahead of it.</summary>
+    public Stream Handshake => _stream;
 
     public RelayFrameReader Reader { get; }
 
-    public string Peer => _socket.RemoteEndPoint?.ToString() ?? "a closed link";
+    /// <summary>Deadline for each read and write of the handshake; zero afterwards (the link then waits as long as it lasts).</summary>
+    public TimeSpan Timeout
+    {
+        set
+        {
+            _socket.ReceiveTimeout = (int)value.TotalMilliseconds;
+            _socket.SendTimeout = (int)value.TotalMilliseconds;
+        }
+    }
 
-    /// <summary>Completes when the writer stops: the link is closed or failed.</summary>
-    public Task Writer => _writer;
+    /// <summary>Queues a frame; false when the link is closing (the frame is dropped, and the peer learns from the close).</summary>
+    public bool Send(RelayFrameType type, uint stream, ReadOnlySpan<byte> payload = default)
+    {
+        var frame = new RelayFrame(type, stream, payload.ToArray()).Encode();
+        lock (_outgoing)
+        {
+            if (_closing)
+            {
+                return false;
+            }
 
-    /// <summary>Queues a frame; false when the link is closed (the frame is dropped, and the peer learns from the close).</summary>
-    public bool Send(RelayFrameType type, uint stream, ReadOnlySpan<byte> payload = default) =>
-        _outgoing.Writer.TryWrite(new RelayFrame(type, stream, payload.ToArray()).Encode());
+            _outgoing.Enqueue(frame);
+            if (_outgoing.Count == 1)
+            {
+                Monitor.Pulse(_outgoing);
+            }
+        }
 
-    /// <summary>Reads frames until the link ends or the handler throws; the exception says why it ended, null for a clean close.</summary>
-    public async Task<Exception?> ReadAllAsync(Action<RelayFrame> handle)
+        return true;
+    }
+
+    /// <summary>The next frame, waiting on this thread; null at a clean end between frames.</summary>
+    public RelayFrame? ReadFrame() => Reader.ReadAsync(CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <summary>Reads frames on a thread of the link's own until the link ends; the task gives why (null for a clean close).</summary>
+    public Task<Exception?> StartReading(Action<RelayFrame> handle)
+    {
+        var ended = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reader = new Thread(() => ended.TrySetResult(ReadAll(handle))) { IsBackground = true, Name = $"relay link reader {Peer}" };
+        reader.Start();
+        return ended.Task;
+    }
+
+    /// <summary>Reads frames on the calling thread until the link ends or the handler throws a protocol error; returns why (null for a clean close).</summary>
+    public Exception? ReadAll(Action<RelayFrame> handle)
     {
         try
         {
-            while (await Reader.ReadAsync(_stop.Token).ConfigureAwait(false) is { } frame)
+            // Bounded by the link: each pass reads a frame or ends.
+            while (ReadFrame() is { } frame)
             {
                 handle(frame);
             }
 
             return null;
         }
-        catch (Exception e) when (e is RelayProtocolException or IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e) when (e is RelayProtocolException or IOException or SocketException or ObjectDisposedException)
         {
             return e;
         }
     }
 
-    private async Task WriteAsync()
+    private void Write()
     {
         var batch = new ArrayBufferWriter<byte>(RelayProtocol.ChunkSize * 2);
-        var reader = _outgoing.Reader;
         try
         {
-            while (await reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
+            while (true)
             {
-                while (batch.WrittenCount < RelayProtocol.ChunkSize && reader.TryRead(out var frame))
+                lock (_outgoing)
                 {
-                    batch.Write(frame);
+                    while (_outgoing.Count == 0 && !_closing)
+                    {
+                        Monitor.Wait(_outgoing);
+                    }
+
+                    if (_outgoing.Count == 0)
+                    {
+                        return;
+                    }
+
+                    while (batch.WrittenCount < RelayProtocol.ChunkSize && _outgoing.TryDequeue(out var frame))
+                    {
+                        batch.Write(frame);
+                    }
                 }
 
-                await _stream.WriteAsync(batch.WrittenMemory, _stop.Token).ConfigureAwait(false);
+                _stream.Write(batch.WrittenSpan);
                 batch.Clear();
             }
         }
-        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
         {
             // The reader sees the same failure and reports it; frames still queued die with the link.
         }
         finally
         {
-            _outgoing.Writer.TryComplete();
+            lock (_outgoing)
+            {
+                _closing = true;
+                _outgoing.Clear();
+            }
+
+            _written.TrySetResult();
         }
     }
 
-    /// <summary>Lets queued frames go (briefly), then closes.</summary>
-    public async ValueTask DisposeAsync()
+    /// <summary>Lets the frames already queued go (for at most two seconds), then closes.</summary>
+    public void Dispose()
     {
-        _outgoing.Writer.TryComplete();
-        await _writer.WaitAsync(DrainLimit).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        await _stop.CancelAsync().ConfigureAwait(false);
-        _socket.Dispose();
-        await _stream.DisposeAsync().ConfigureAwait(false);
-        _stop.Dispose();
+        lock (_outgoing)
+        {
+            _closing = true;
+            Monitor.Pulse(_outgoing);
+        }
+
+        _written.Task.Wait(DrainLimit);
+        Abort();
     }
 
-    /// <summary>Closes at once, dropping queued frames.</summary>
+    /// <summary>Closes at once, dropping queued frames; the reader's next read fails.</summary>
     public void Abort()
     {
-        _outgoing.Writer.TryComplete();
-        _stop.Cancel();
+        lock (_outgoing)
+        {
+            _closing = true;
+            Monitor.Pulse(_outgoing);
+        }
+
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+        }
+
         _socket.Dispose();
     }
 }

@@ -21,7 +21,7 @@ public sealed class RelayServer : IAsyncDisposable
     private readonly ConcurrentDictionary<string, RelaySession> _sessions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<RelayLink, byte> _links = new();
     private readonly CancellationTokenSource _stop = new();
-    private readonly Task _accepting;
+    private readonly Thread _accepting;
     private int _nextId;
 
     private RelayServer(Socket socket, ReadOnlyMemory<byte> secret, Action<string>? log)
@@ -30,7 +30,8 @@ public sealed class RelayServer : IAsyncDisposable
         _secret = secret.ToArray();
         _log = log ?? (_ => { });
         Endpoint = (IPEndPoint)socket.LocalEndPoint!;
-        _accepting = AcceptAsync();
+        _accepting = new Thread(Accept) { IsBackground = true, Name = $"relay accept {Endpoint}" };
+        _accepting.Start();
     }
 
     /// <summary>Where hosts connect (port 0 at start becomes the port the system picked).</summary>
@@ -65,72 +66,78 @@ public sealed class RelayServer : IAsyncDisposable
     /// <summary>A line per VM with what the relay holds for it.</summary>
     public IReadOnlyList<string> Describe() => [.. _sessions.Values.Select(s => s.ToString())];
 
-    private async Task AcceptAsync()
+    /// <summary>
+    /// Accepts host links on a thread of its own: a host opens its link while a migration's switch-over waits for it,
+    /// so the accept must not queue behind a busy thread pool.
+    /// </summary>
+    private void Accept()
     {
         while (!_stop.IsCancellationRequested)
         {
             Socket socket;
             try
             {
-                socket = await _socket.AcceptAsync(_stop.Token).ConfigureAwait(false);
+                socket = _socket.Accept();
             }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            catch (ObjectDisposedException)
             {
                 return;
             }
-            catch (SocketException)
+            catch (SocketException) when (!_stop.IsCancellationRequested)
             {
+                // A host that reset while queued, or no descriptors left: the listener itself goes on.
                 continue;
             }
+            catch (SocketException)
+            {
+                return;
+            }
 
-            _ = ServeAsync(socket);
+            var serving = new Thread(() => Serve(socket)) { IsBackground = true, Name = $"relay link {socket.RemoteEndPoint}" };
+            serving.Start();
         }
     }
 
-    private async Task ServeAsync(Socket socket)
+    /// <summary>One host link, on a thread of its own from the handshake on (see <see cref="SynchronousStream"/>).</summary>
+    private void Serve(Socket socket)
     {
-        var peer = socket.RemoteEndPoint?.ToString() ?? "?";
-        var network = new NetworkStream(socket, ownsSocket: true);
-        try
-        {
-            // On the bare stream: the link's reader buffers ahead, and nothing may be read past the handshake before it exists.
-            await ChannelAuthenticator.AuthenticateServerAsync(network, _secret, HandshakeLimit, _stop.Token).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is MigrationAuthenticationException or IOException or OperationCanceledException)
-        {
-            _log($"relay: link from {peer} refused: {e.Message}");
-            await network.DisposeAsync().ConfigureAwait(false);
-            return;
-        }
-
-        var link = new RelayLink(socket, network);
+        var link = new RelayLink(socket);
         _links.TryAdd(link, 0);
         RelayHostConnection? host = null;
         try
         {
-
-            using var hello = new CancellationTokenSource(HandshakeLimit);
-            var first = await link.Reader.ReadAsync(hello.Token).ConfigureAwait(false);
-            if (first is not { Type: RelayFrameType.Hello } frame || frame.Payload.Length is 0 or > RelayProtocol.MaxIdentityBytes)
+            link.Timeout = HandshakeLimit;
+            try
             {
-                _log($"relay: link from {peer} did not begin with a Hello naming its VM");
+                ChannelAuthenticator.AuthenticateServerAsync(link.Handshake, _secret, HandshakeLimit).GetAwaiter().GetResult();
+            }
+            catch (MigrationAuthenticationException e)
+            {
+                _log($"relay: link from {link.Peer} refused: {e.Message}");
                 return;
             }
 
+            var first = link.ReadFrame();
+            if (first is not { Type: RelayFrameType.Hello } frame || frame.Payload.Length is 0 or > RelayProtocol.MaxIdentityBytes)
+            {
+                _log($"relay: link from {link.Peer} did not begin with a Hello naming its VM");
+                return;
+            }
+
+            link.Timeout = TimeSpan.Zero;
             var identity = Encoding.UTF8.GetString(frame.Payload.Span);
             var session = _sessions.GetOrAdd(identity, name => new RelaySession(name, this));
             host = new RelayHostConnection(link, session);
             link.Send(RelayFrameType.Welcome, 0);
             _log($"relay: {host} attached");
-            var ended = await link.ReadAllAsync(f => session.Handle(host, f)).ConfigureAwait(false);
-            if (ended is RelayProtocolException protocol)
+            if (link.ReadAll(f => session.Handle(host, f)) is RelayProtocolException protocol)
             {
                 _log($"relay: {host} dropped: {protocol.Message}");
             }
         }
-        catch (Exception e) when (e is RelayProtocolException or IOException or SocketException or OperationCanceledException)
+        catch (Exception e) when (e is RelayProtocolException or IOException or SocketException or ObjectDisposedException)
         {
-            _log($"relay: link from {peer} failed: {e.Message}");
+            _log($"relay: link from {link.Peer} failed: {e.Message}");
         }
         finally
         {
@@ -148,7 +155,7 @@ public sealed class RelayServer : IAsyncDisposable
     {
         await _stop.CancelAsync().ConfigureAwait(false);
         _socket.Dispose();
-        await _accepting.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _accepting.Join(TimeSpan.FromSeconds(5));
         foreach (var link in _links.Keys)
         {
             link.Abort();
