@@ -18,7 +18,20 @@ internal sealed class RelayClientStream(uint id, RelayPublicListener listener, S
     public Socket Client { get; } = client;
 
     /// <summary>The link that carries the stream now; null while no host does (a migration, a host gone).</summary>
-    public RelayHostConnection? Owner { get; set; }
+    public RelayHostConnection? Owner
+    {
+        get => _owner;
+        set
+        {
+            _owner = value;
+            UnownedSince = value is null ? Environment.TickCount64 : 0;
+        }
+    }
+
+    /// <summary>When the stream lost its host (milliseconds since boot); 0 while a host carries it.</summary>
+    public long UnownedSince { get; private set; }
+
+    private RelayHostConnection? _owner;
 
     /// <summary>The link that was sent the Open and has not answered yet.</summary>
     public RelayHostConnection? Offered { get; set; }

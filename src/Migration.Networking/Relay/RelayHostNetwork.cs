@@ -19,6 +19,9 @@ public sealed partial class RelayHostNetwork : IHostNetwork
 {
     private static readonly TimeSpan RequestLimit = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long a disposed backend lets its closed connections finish sending.</summary>
+    private static readonly TimeSpan CloseLimit = TimeSpan.FromSeconds(1);
+
     private readonly IPEndPoint _relay;
     private readonly byte[] _secret;
     private readonly string _identity;
@@ -242,6 +245,26 @@ public sealed partial class RelayHostNetwork : IHostNetwork
 
     public void Dispose()
     {
+        // The stack closed every socket first: what those closes queued, and their Close frames, go out before the link
+        // does; a connection that still cannot finish (its client reads nothing) is reset rather than left hanging.
+        List<RelayHostStream> live;
+        lock (_gate)
+        {
+            live = [.. _streams.Values.Where(s => s.State is RelayHostStreamState.Live or RelayHostStreamState.Attaching)];
+        }
+
+        var deadline = Environment.TickCount64 + (long)CloseLimit.TotalMilliseconds;
+        foreach (var stream in live)
+        {
+            stream.Work.IdleAsync().Wait(TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64)));
+        }
+
+        foreach (var stream in live.Where(s => s.State is RelayHostStreamState.Live or RelayHostStreamState.Attaching))
+        {
+            stream.State = RelayHostStreamState.Ended;
+            Send(RelayFrameType.Reset, stream.Id);
+        }
+
         RelayLink? link;
         lock (_gate)
         {
@@ -250,7 +273,6 @@ public sealed partial class RelayHostNetwork : IHostNetwork
             _link = null;
         }
 
-        // Close frames the guest's last closes queued still go out.
         link?.Dispose();
         _plain.Dispose();
     }

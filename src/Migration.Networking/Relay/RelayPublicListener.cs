@@ -16,7 +16,20 @@ internal sealed class RelayPublicListener(uint id, Socket socket)
     public IPEndPoint Endpoint { get; } = (IPEndPoint)socket.LocalEndPoint!;
 
     /// <summary>The link whose guest listens here; null while none does.</summary>
-    public RelayHostConnection? Owner { get; set; }
+    public RelayHostConnection? Owner
+    {
+        get => _owner;
+        set
+        {
+            _owner = value;
+            UnownedSince = value is null ? Environment.TickCount64 : 0;
+        }
+    }
+
+    /// <summary>When the listener lost its host (milliseconds since boot); 0 while a host has it.</summary>
+    public long UnownedSince { get; private set; }
+
+    private RelayHostConnection? _owner;
 
     /// <summary>Whether new clients are offered to <see cref="Owner"/>; false between a takeover and the new host's activation.</summary>
     public bool Active { get; set; }

@@ -16,6 +16,12 @@ internal sealed class RelaySession(string identity, RelayServer server)
     /// <summary>Streams one VM may have at once; a client beyond it is reset at the door.</summary>
     public const int MaxStreams = 4096;
 
+    /// <summary>
+    /// How long clients and ports wait for a host after theirs left without handing them over (a host that died): a
+    /// migration re-attaches within its downtime, so anything still waiting after this is given up, clients reset.
+    /// </summary>
+    public static readonly TimeSpan OrphanLimit = TimeSpan.FromSeconds(60);
+
     private readonly Lock _gate = new();
     private readonly Dictionary<uint, RelayClientStream> _streams = [];
     private readonly Dictionary<uint, RelayPublicListener> _listeners = [];
@@ -77,6 +83,27 @@ internal sealed class RelaySession(string identity, RelayServer server)
             {
                 listener.Owner = null;
                 listener.Active = false;
+            }
+        }
+
+        _ = ReapLaterAsync();
+    }
+
+    private async Task ReapLaterAsync()
+    {
+        await Task.Delay(OrphanLimit + TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+        var now = Environment.TickCount64;
+        bool Orphaned(long since) => since != 0 && now - since >= (long)OrphanLimit.TotalMilliseconds;
+        lock (_gate)
+        {
+            foreach (var stream in _streams.Values.Where(s => s.Admitted && Orphaned(s.UnownedSince)).ToList())
+            {
+                End(stream, reset: true);
+            }
+
+            foreach (var listener in _listeners.Values.Where(l => Orphaned(l.UnownedSince)).ToList())
+            {
+                Release(listener);
             }
         }
     }
@@ -177,12 +204,15 @@ internal sealed class RelaySession(string identity, RelayServer server)
 
     private void Release(RelayHostConnection host, uint id)
     {
-        if (!_listeners.TryGetValue(id, out var listener) || listener.Owner != host)
+        if (_listeners.TryGetValue(id, out var listener) && listener.Owner == host)
         {
-            return;
+            Release(listener);
         }
+    }
 
-        _listeners.Remove(id);
+    private void Release(RelayPublicListener listener)
+    {
+        _listeners.Remove(listener.Id);
         listener.Stop.Cancel();
         listener.Socket.Dispose();
         foreach (var waiting in _streams.Values.Where(s => s.Listener == listener && !s.Admitted).ToList())

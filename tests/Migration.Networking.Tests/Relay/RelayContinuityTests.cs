@@ -172,6 +172,23 @@ public sealed class RelayContinuityTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Deleting_the_VM_closes_its_clients_after_the_bytes_the_guest_sent()
+    {
+        var host = Host();
+        var (listener, endpoint) = host.Listen();
+        var (connection, client) = await host.Connect(listener, endpoint);
+        using (client)
+        {
+            AssertOk(host.Stack.Send(connection, "last"u8), 4);
+
+            host.Dispose();
+
+            Assert.Equal("last"u8.ToArray(), await ReadExactly(client.GetStream(), 4));
+            Assert.Equal(0, await ReadOnce(client.GetStream(), new byte[1]));
+        }
+    }
+
+    [Fact]
     public void A_host_with_the_wrong_secret_is_refused_with_the_reason()
     {
         var network = new RelayHostNetwork(_relay.Endpoint, RandomNumberGenerator.GetBytes(32), Vm);
