@@ -16,6 +16,7 @@ internal sealed class RelayHosts : IAsyncDisposable
 {
     private readonly PortMap _ports;
     private readonly string _identity;
+    private RelayHostNetwork? _next;
 
     public RelayHosts(int guestPort, string identity = "kv-under-migration")
     {
@@ -36,7 +37,7 @@ internal sealed class RelayHosts : IAsyncDisposable
         MemorySize = memory,
         Console = console,
         Arguments = arguments,
-        Network = new RelayHostNetwork(Relay.Endpoint, Secret, _identity),
+        Network = Interlocked.Exchange(ref _next, null) ?? new RelayHostNetwork(Relay.Endpoint, Secret, _identity),
         Ports = _ports,
     };
 
@@ -66,5 +67,20 @@ internal sealed class RelayHosts : IAsyncDisposable
         }
     };
 
-    public ValueTask DisposeAsync() => Relay.DisposeAsync();
+    /// <summary>
+    /// Links the next host to the relay before the migration starts, as a daemon does when a migration is announced:
+    /// opening the link (connect, authentication) then stays out of the switch-over.
+    /// </summary>
+    public void PrepareNextHost()
+    {
+        var network = new RelayHostNetwork(Relay.Endpoint, Secret, _identity);
+        network.Connect();
+        Interlocked.Exchange(ref _next, network)?.Dispose();
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Interlocked.Exchange(ref _next, null)?.Dispose();
+        return Relay.DisposeAsync();
+    }
 }

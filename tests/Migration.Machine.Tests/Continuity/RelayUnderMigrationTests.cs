@@ -49,6 +49,7 @@ public sealed class RelayUnderMigrationTests(ITestOutputHelper output)
             while (downtimes.Count < Migrations && !deadline.IsCancellationRequested)
             {
                 await Task.Delay(50);
+                hosts.PrepareNextHost();
                 var from = Stopwatch.GetTimestamp();
                 var (report, next) = await LiveMigration.RunAsync(vm, build: hosts.Build(console.Stream));
                 windows.Add((from, Stopwatch.GetTimestamp()));
