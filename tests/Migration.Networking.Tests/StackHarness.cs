@@ -15,8 +15,13 @@ internal sealed class StackHarness : IDisposable
     public static readonly TimeSpan WaitLimit = TimeSpan.FromSeconds(10);
 
     public StackHarness(PortMap? ports = null, int maxSockets = VirtualSocketStack.DefaultMaxSockets)
+        : this(new PlainHostNetwork(), ports, maxSockets)
     {
-        Stack = new VirtualSocketStack(new PlainHostNetwork(), ports ?? new PortMap(), maxSockets);
+    }
+
+    public StackHarness(IHostNetwork network, PortMap? ports = null, int maxSockets = VirtualSocketStack.DefaultMaxSockets)
+    {
+        Stack = new VirtualSocketStack(network, ports ?? new PortMap(), maxSockets);
     }
 
     public VirtualSocketStack Stack { get; }

@@ -10,6 +10,7 @@ var root = new RootCommand("Migration: run, checkpoint and live-migrate virtual 
     HostCommand.Create(),
     VmCommand.Create(),
     MigrateCommand.Create(),
+    RelayCommand.Create(),
     DemoCommand.Create(),
 };
 

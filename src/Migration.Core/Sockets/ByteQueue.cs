@@ -93,6 +93,23 @@ public sealed class ByteQueue
         return n;
     }
 
+    /// <summary>Copies up to <c>destination.Length</c> bytes starting <paramref name="offset"/> bytes after the oldest, without removing any.</summary>
+    public int Peek(int offset, Span<byte> destination)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        var n = Math.Min(destination.Length, _count - offset);
+        if (n <= 0)
+        {
+            return 0;
+        }
+
+        var start = (_head + offset) % _buffer.Length;
+        var first = Math.Min(n, _buffer.Length - start);
+        _buffer.AsSpan(start, first).CopyTo(destination);
+        _buffer.AsSpan(0, n - first).CopyTo(destination[first..]);
+        return n;
+    }
+
     public int Dequeue(Span<byte> destination)
     {
         var n = Peek(destination);

@@ -73,6 +73,11 @@ internal static class SocketTableValidator
             CheckConnection(socket, frozen, Fail);
         }
 
+        if (socket.RelayConnection is { } relayed)
+        {
+            CheckRelayConnection(socket, relayed, Fail);
+        }
+
         if (!Enum.IsDefined(socket.Status) || socket.Status == SocketStatus.Terminated)
         {
             // Terminated records leave the table at close, so a captured one cannot be a real socket.
@@ -145,6 +150,35 @@ internal static class SocketTableValidator
             }
 
             Check(connection, id, $"{path}ConnectionQueue[{i}].", pending: true, maxQueueCapacity);
+        }
+    }
+
+    private static void CheckRelayConnection(VirtualSocket socket, RelayConnectionState relayed, Func<string, string, SocketTableException> fail)
+    {
+        if (relayed.Version != RelayConnectionState.FormatVersion)
+        {
+            throw fail("RelayConnection.Version", $"is {relayed.Version}; this build reads version {RelayConnectionState.FormatVersion}");
+        }
+
+        if (socket.Connection is not null)
+        {
+            throw fail("RelayConnection", "is set together with Connection; a connection is carried by one backend");
+        }
+
+        if (socket.Type != VirtualSocketType.Stream
+            || socket.Status is not (SocketStatus.Connected or SocketStatus.Sending or SocketStatus.Receiving or SocketStatus.Shutdown))
+        {
+            throw fail("RelayConnection", $"is set on a socket that is {socket.Type} and {socket.Status}, not an established stream");
+        }
+
+        if (relayed.Stream == 0)
+        {
+            throw fail("RelayConnection.Stream", "is 0, which no relay stream has");
+        }
+
+        if (relayed.Delivered < 0 || relayed.Acknowledged < 0)
+        {
+            throw fail("RelayConnection", $"counters {relayed.Delivered}/{relayed.Acknowledged} are negative");
         }
     }
 

@@ -103,6 +103,14 @@ public sealed class VirtualSocket
     [Key(23)]
     public TcpConnectionState? Connection { get; set; }
 
+    /// <summary>The relay stream and byte counters of a connection the relay backend detached for a migration; null while a host carries it live.</summary>
+    [Key(24)]
+    public RelayConnectionState? RelayConnection { get; set; }
+
+    /// <summary>Whether a continuity backend froze this connection: its state rides in the record until a host re-creates it.</summary>
+    [IgnoreMember]
+    public bool IsFrozen => Connection is not null || RelayConnection is not null;
+
     /// <summary>Backend state for the host endpoint (a host socket and its pumps); never serialized.</summary>
     [IgnoreMember]
     public object? Host { get; set; }

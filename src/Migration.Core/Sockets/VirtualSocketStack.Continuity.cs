@@ -66,7 +66,7 @@ public sealed partial class VirtualSocketStack
                     }
                 }
 
-                foreach (var connection in socket.ConnectionQueue.Prepend(socket).Where(s => s.Connection is not null && s.Host is null).ToList())
+                foreach (var connection in socket.ConnectionQueue.Prepend(socket).Where(s => s.IsFrozen && s.Host is null).ToList())
                 {
                     if (!TryPrepare(connection))
                     {
@@ -103,13 +103,14 @@ public sealed partial class VirtualSocketStack
     private void ActivateLocked()
     {
         var prepared = _prepared.ToList();
-        var unlock = _toUnlock.Concat(prepared.Select(s => IPEndPoint.Parse(s.Connection!.Local))).Distinct().ToList();
+        var unlock = _toUnlock.Concat(prepared.Where(s => s.Connection is not null).Select(s => IPEndPoint.Parse(s.Connection!.Local))).Distinct().ToList();
         _prepared.Clear();
         _toUnlock.Clear();
         _network.ActivateConnections(prepared, unlock);
         foreach (var socket in prepared)
         {
             socket.Connection = null;
+            socket.RelayConnection = null;
             socket.Events = socket.ComputeEvents();
         }
     }
@@ -117,7 +118,7 @@ public sealed partial class VirtualSocketStack
     /// <summary>Re-creates a frozen connection through the backend; false when there is nothing to re-create or it failed.</summary>
     private bool TryPrepare(VirtualSocket socket)
     {
-        if (socket.Connection is null || !_network.PreservesConnections)
+        if (!socket.IsFrozen || !_network.PreservesConnections)
         {
             return false;
         }
@@ -135,6 +136,7 @@ public sealed partial class VirtualSocketStack
     private static void ResetAsLost(VirtualSocket socket)
     {
         socket.Connection = null;
+        socket.RelayConnection = null;
         socket.Reset = true;
         socket.PendingError = SocketErrno.ECONNRESET;
         socket.SendQueue.Clear();

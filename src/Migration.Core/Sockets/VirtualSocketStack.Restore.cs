@@ -133,6 +133,7 @@ public sealed partial class VirtualSocketStack
                 // As OnReset, so the guest sees exactly a live reset: unread input stays readable, then ECONNRESET once;
                 // sends fail; poll reports hang-up and error. Unsent output had no peer left to go to.
                 socket.Connection = null;
+                socket.RelayConnection = null;
                 socket.Reset = true;
                 socket.PendingError = SocketErrno.ECONNRESET;
                 socket.SendQueue.Clear();
