@@ -131,7 +131,7 @@ public sealed class HostDaemon : IAsyncDisposable
         HostNetworks networks;
         try
         {
-            networks = HostNetworks.Choose(options.Network);
+            networks = HostNetworks.Choose(options.Network, options.Relay, secret.Key);
         }
         catch
         {

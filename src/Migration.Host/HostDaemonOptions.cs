@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.Extensions.Logging;
 using Migration.Host.Api;
 using Migration.Host.LiveMigration;
@@ -27,8 +28,11 @@ public sealed record HostDaemonOptions
     /// <summary>Daemon events (VM created, exited, …) at Information; framework chatter stays at Warning and above regardless.</summary>
     public LogLevel LogLevel { get; init; } = LogLevel.Warning;
 
-    /// <summary>The socket backend for this host's VMs; null chooses TCP repair when this process may use it, else plain.</summary>
+    /// <summary>The socket backend for this host's VMs; null chooses TCP repair when this process may use it, else the relay when one is given, else plain.</summary>
     public NetworkBackend? Network { get; init; }
+
+    /// <summary>The relay (<c>migration relay</c>) for the relay backend; it shares the host's secret.</summary>
+    public IPEndPoint? Relay { get; init; }
 
     /// <summary>The live-migration engine; null until one exists, which answers migrate requests with 501.</summary>
     public IMigrationEndpoint? Migration { get; init; }

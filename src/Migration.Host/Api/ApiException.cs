@@ -40,5 +40,7 @@ public sealed class ApiException : Exception
 
     public static ApiException Unprocessable(string detail, Exception? inner = null) => new(StatusCodes.Status422UnprocessableEntity, detail, inner);
 
+    public static ApiException ServiceUnavailable(string detail, Exception? inner = null) => new(StatusCodes.Status503ServiceUnavailable, detail, inner);
+
     public static ApiException InsufficientStorage(string detail, Exception? inner = null) => new(StatusCodes.Status507InsufficientStorage, detail, inner);
 }

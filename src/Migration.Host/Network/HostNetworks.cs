@@ -1,6 +1,8 @@
 using Migration.Core.Sockets;
 using Migration.Host.Api;
+using System.Net;
 using Migration.Networking.Plain;
+using Migration.Networking.Relay;
 using Migration.Networking.Repair;
 
 namespace Migration.Host.Network;
@@ -8,17 +10,22 @@ namespace Migration.Host.Network;
 /// <summary>
 /// The daemon's choice of socket backend, made once at start, and the maker of each VM's backend instance. With TCP
 /// repair on one network stack (hosts on loopback) all VMs share one <see cref="NetworkLock"/>; a VM with a service
-/// address moves its address instead and takes no lock.
+/// address moves its address instead and takes no lock. With the relay, each VM's backend links to the relay under the
+/// VM's id (which a migration keeps), authenticated with the host's secret.
 /// </summary>
 public sealed class HostNetworks
 {
     private readonly NetworkLock? _lock;
+    private readonly IPEndPoint? _relay;
+    private readonly ReadOnlyMemory<byte> _secret;
 
-    private HostNetworks(NetworkBackend backend, string? fallbackReason, NetworkLock? networkLock)
+    private HostNetworks(NetworkBackend backend, string? fallbackReason, NetworkLock? networkLock, IPEndPoint? relay = null, ReadOnlyMemory<byte> secret = default)
     {
         Backend = backend;
         FallbackReason = fallbackReason;
         _lock = networkLock;
+        _relay = relay;
+        _secret = secret;
     }
 
     public NetworkBackend Backend { get; }
@@ -26,13 +33,22 @@ public sealed class HostNetworks
     /// <summary>Why an automatic choice did not take TCP repair; null when it did, or when the backend was asked for by name.</summary>
     public string? FallbackReason { get; }
 
-    /// <param name="requested">The backend asked for; null chooses: repair when this process may use it, else plain.</param>
-    /// <exception cref="HostConfigurationException">Repair was asked for by name and is not available here.</exception>
-    public static HostNetworks Choose(NetworkBackend? requested)
+    /// <param name="requested">The backend asked for; null chooses: repair when this process may use it, else the relay when <paramref name="relay"/> is given, else plain.</param>
+    /// <param name="relay">The relay's address, for the relay backend.</param>
+    /// <param name="secret">The host's secret, which the relay shares.</param>
+    /// <exception cref="HostConfigurationException">Repair was asked for by name and is not available here, or the relay without an address.</exception>
+    public static HostNetworks Choose(NetworkBackend? requested, IPEndPoint? relay = null, ReadOnlyMemory<byte> secret = default)
     {
         if (requested == NetworkBackend.Plain)
         {
             return new HostNetworks(NetworkBackend.Plain, null, null);
+        }
+
+        if (requested == NetworkBackend.Relay)
+        {
+            return relay is null
+                ? throw new HostConfigurationException("network backend relay needs the relay's address (--relay HOST:PORT)")
+                : new HostNetworks(NetworkBackend.Relay, null, null, relay, secret);
         }
 
         var reason = RepairSupport.Probe();
@@ -59,17 +75,44 @@ public sealed class HostNetworks
             }
         }
 
-        return requested == NetworkBackend.Repair
-            ? throw new HostConfigurationException($"network backend repair is not available here: {reason}")
+        if (requested == NetworkBackend.Repair)
+        {
+            throw new HostConfigurationException($"network backend repair is not available here: {reason}");
+        }
+
+        return relay is not null
+            ? new HostNetworks(NetworkBackend.Relay, reason, null, relay, secret)
             : new HostNetworks(NetworkBackend.Plain, reason, null);
     }
 
-    /// <summary>A backend for one VM, which its machine then owns. A service address needs TCP repair: 400 on a plain host.</summary>
-    public IHostNetwork Create(ServiceAddress? serviceAddress)
+    /// <summary>A backend for one VM, which its machine then owns. A service address needs TCP repair: 400 on other hosts.</summary>
+    /// <param name="vmId">The VM's id: the relay knows the VM's clients by it, on whichever host the VM runs.</param>
+    public IHostNetwork Create(ServiceAddress? serviceAddress, string vmId)
     {
         if (Backend == NetworkBackend.Repair)
         {
             return serviceAddress is null ? new RepairHostNetwork(_lock) : new RepairHostNetwork(serviceAddress);
+        }
+
+        if (Backend == NetworkBackend.Relay)
+        {
+            if (serviceAddress is not null)
+            {
+                throw ApiException.BadRequest("serviceAddress: a service address moves with TCP repair; this host uses the relay, which holds the clients itself");
+            }
+
+            var relay = new RelayHostNetwork(_relay!, _secret, vmId);
+            try
+            {
+                relay.Connect();
+            }
+            catch (RelayException e)
+            {
+                relay.Dispose();
+                throw ApiException.ServiceUnavailable(e.Message, e);
+            }
+
+            return relay;
         }
 
         return serviceAddress is null
@@ -81,6 +124,7 @@ public sealed class HostNetworks
     public string Describe() => Backend switch
     {
         NetworkBackend.Repair => $"network repair: connections survive migration (TCP repair; network lock: nftables table inet {NetworkLock.TableName})",
+        NetworkBackend.Relay => $"network relay: connections survive migration through the relay at {_relay}{(FallbackReason is null ? "" : $"; TCP repair is not available: {FallbackReason}")}",
         _ when FallbackReason is not null => $"network plain: connections are reset on migration; TCP repair is not available: {FallbackReason}",
         _ => "network plain: connections are reset on migration (asked for)",
     };

@@ -287,7 +287,7 @@ public sealed class VmRegistry : IAsyncDisposable
 
     private IHostNetwork CreateNetwork(HostedVm vm, ServiceAddress? serviceAddress)
     {
-        var network = _networks.Create(serviceAddress);
+        var network = _networks.Create(serviceAddress, vm.Id);
         vm.Network = _networks.Backend;
         return network;
     }

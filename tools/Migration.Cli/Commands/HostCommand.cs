@@ -60,8 +60,8 @@ internal static class HostCommand
         };
         var network = new Option<NetworkBackend?>("--network")
         {
-            Description = "socket backend: auto (TCP repair when permitted, else plain), repair, plain",
-            HelpName = "auto|repair|plain",
+            Description = "socket backend: auto (TCP repair when permitted, else the relay when --relay is given, else plain), repair, relay, plain",
+            HelpName = "auto|repair|relay|plain",
             CustomParser = result =>
             {
                 var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
@@ -73,16 +73,34 @@ internal static class HostCommand
                         return NetworkBackend.Repair;
                     case "plain":
                         return NetworkBackend.Plain;
+                    case "relay":
+                        return NetworkBackend.Relay;
                     default:
-                        result.AddError($"--network: '{text}' is not auto, repair or plain");
+                        result.AddError($"--network: '{text}' is not auto, repair, relay or plain");
                         return null;
                 }
+            },
+        };
+        var relay = new Option<IPEndPoint?>("--relay")
+        {
+            Description = "the relay (migration relay --listen) for the relay backend; it must hold the same secret",
+            HelpName = "HOST:PORT",
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+                if (IPEndPoint.TryParse(text, out var endpoint) && endpoint.Port != 0)
+                {
+                    return endpoint;
+                }
+
+                result.AddError($"--relay: '{text}' is not HOST:PORT (an IP address and a port)");
+                return null;
             },
         };
         var quiet = new Option<bool>("--quiet") { Description = "log only warnings and errors, not each VM's creation and end" };
         var command = new Command("host", "Run the host daemon: VMs, the control API and the migration port, until SIGINT/SIGTERM")
         {
-            name, api, migrationPort, migrationAddress, secretFile, network, quiet,
+            name, api, migrationPort, migrationAddress, secretFile, network, relay, quiet,
         };
         command.SetAction(parse => Run(new HostDaemonOptions
         {
@@ -91,6 +109,7 @@ internal static class HostCommand
             MigrationPort = parse.GetValue(migrationPort),
             SecretFile = parse.GetValue(secretFile)!.FullName,
             Network = parse.GetValue(network),
+            Relay = parse.GetValue(relay),
             LogLevel = parse.GetValue(quiet) ? LogLevel.Warning : LogLevel.Information,
             Migration = new TcpMigrationEndpoint { ListenAddress = parse.GetValue(migrationAddress)! },
         }));
