@@ -143,7 +143,7 @@ public sealed class VmRegistry : IAsyncDisposable
         return vm;
     }
 
-    /// <summary>Rebuilds the machine a checkpoint file holds (with its chain) as a new VM with a new id, and starts it.</summary>
+    /// <summary>Rebuilds the machine a checkpoint file holds (with its chain) as a new VM — with a new id unless one is asked for — and starts it.</summary>
     public async Task<HostedVm> RestoreAsync(RestoreVmRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -155,10 +155,21 @@ public sealed class VmRegistry : IAsyncDisposable
         var ports = PortSpec.ToPortMap(request.Ports);
         var file = FullPath(request.File, "file");
         var name = CheckName(request.Name ?? Path.GetFileNameWithoutExtension(file));
+        if (request.Id is not null && !VmId.IsValid(request.Id))
+        {
+            throw ApiException.BadRequest($"id: '{request.Id}' is not a VM id (vm-xxxxxx)");
+        }
+
         string id;
         lock (_lock)
         {
-            id = NewId();
+            ThrowIfClosed();
+            if (request.Id is { } asked && (_vms.ContainsKey(asked) || _reserved.Contains(asked)))
+            {
+                throw ApiException.Conflict($"{asked} is on this host already: delete it before resuming a checkpoint under its id");
+            }
+
+            id = request.Id ?? NewId();
             _reserved.Add(id);
         }
 

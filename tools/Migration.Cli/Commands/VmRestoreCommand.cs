@@ -4,8 +4,8 @@ using Migration.Host.Api;
 namespace Migration.Cli.Commands;
 
 /// <summary>
-/// <c>migration vm restore --api ADDR FILE [--port GUEST:HOST]... [--name NAME]</c>: a new VM (new id) from a checkpoint
-/// file on the daemon's host; prints the id, and on stderr where its ports landed.
+/// <c>migration vm restore --api ADDR FILE [--port GUEST:HOST]... [--name NAME] [--id ID]</c>: a VM (a new id, or the one
+/// asked for) from a checkpoint file on the daemon's host; prints the id, and on stderr where its ports landed.
 /// </summary>
 internal static class VmRestoreCommand
 {
@@ -15,10 +15,11 @@ internal static class VmRestoreCommand
         var api = ApiOptions.Api();
         var ports = ApiOptions.Ports();
         var name = ApiOptions.Name();
-        var command = new Command("restore", "Restore a checkpoint as a new running VM; prints its id") { file, api, ports, name };
+        var id = new Option<string?>("--id") { Description = "resume under this id (that of the VM the checkpoint stopped), so a relay holding its clients finds it" };
+        var command = new Command("restore", "Restore a checkpoint as a new running VM; prints its id") { file, api, ports, name, id };
         command.SetAction((parse, token) => ApiCommand.RunAsync(parse.GetValue(api)!, async client =>
         {
-            var request = new RestoreVmRequest(ApiOptions.Absolute(parse.GetValue(file)!.FullName), parse.GetValue(ports), parse.GetValue(name));
+            var request = new RestoreVmRequest(ApiOptions.Absolute(parse.GetValue(file)!.FullName), parse.GetValue(ports), parse.GetValue(name), parse.GetValue(id));
             var vm = await client.RestoreVmAsync(request, token).ConfigureAwait(false);
             foreach (var port in vm.Ports.Where(p => p.Host is not null))
             {

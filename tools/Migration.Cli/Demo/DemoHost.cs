@@ -21,7 +21,7 @@ internal sealed partial class DemoHost : IDisposable
     private readonly StringBuilder _log = new();
     private readonly TaskCompletionSource<int> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private DemoHost(string name, string directory, string secretFile)
+    private DemoHost(string name, string directory, string secretFile, IReadOnlyList<string> options)
     {
         Name = name;
         Api = ApiAddress.Unix(Path.Combine(directory, name + ".sock"));
@@ -32,7 +32,7 @@ internal sealed partial class DemoHost : IDisposable
             UseShellExecute = false,
         };
         // Run through the dotnet host, as tools/migration does: ProcessPath is dotnet, the program is this assembly.
-        foreach (var argument in new[] { typeof(DemoHost).Assembly.Location, "host", "--name", name, "--api", "unix:" + Path.Combine(directory, name + ".sock"), "--migration-port", "0", "--secret-file", secretFile })
+        foreach (var argument in new[] { typeof(DemoHost).Assembly.Location, "host", "--name", name, "--api", "unix:" + Path.Combine(directory, name + ".sock"), "--migration-port", "0", "--secret-file", secretFile }.Concat(options))
         {
             start.ArgumentList.Add(argument);
         }
@@ -73,9 +73,10 @@ internal sealed partial class DemoHost : IDisposable
         }
     }
 
-    public static async Task<DemoHost> StartAsync(string name, string directory, string secretFile, CancellationToken cancellationToken)
+    /// <param name="options">More options of <c>migration host</c>, such as the network backend.</param>
+    public static async Task<DemoHost> StartAsync(string name, string directory, string secretFile, IReadOnlyList<string> options, CancellationToken cancellationToken)
     {
-        var host = new DemoHost(name, directory, secretFile);
+        var host = new DemoHost(name, directory, secretFile, options);
         try
         {
             await host._ready.Task.WaitAsync(StartLimit, cancellationToken).ConfigureAwait(false);

@@ -3,8 +3,11 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Migration.Host;
 using Migration.Host.Api;
 using Migration.Host.Client;
+using Migration.Networking.Relay;
+using Migration.Networking.Repair;
 using Spectre.Console;
 
 namespace Migration.Cli.Demo;
@@ -37,8 +40,21 @@ internal sealed class DemoRun(int migrations, ulong memory, TimeSpan interval, T
                 await secretStream.WriteAsync(Encoding.ASCII.GetBytes(Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))), cancellationToken).ConfigureAwait(false);
             }
 
+            // Without the privilege TCP repair needs, the clients reach the VM through a relay (in this process), which
+            // keeps their connections as well; with it, the hosts choose repair themselves.
+            RelayServer? relay = null;
+            string[] options = [];
+            if (RepairSupport.Probe() is { } reason)
+            {
+                using var key = HostSecret.Load(secret);
+                relay = RelayServer.Start(new IPEndPoint(IPAddress.Loopback, 0), key.Key.ToArray());
+                options = ["--network", "relay", "--relay", relay.Endpoint.ToString()];
+                await progress.WriteLineAsync($"TCP repair is not available ({reason}): the hosts use a relay at {relay.Endpoint}").ConfigureAwait(false);
+            }
+
+            await using var relayScope = relay;
             await progress.WriteLineAsync("starting hosts a and b").ConfigureAwait(false);
-            var starting = new[] { DemoHost.StartAsync("a", directory, secret, cancellationToken), DemoHost.StartAsync("b", directory, secret, cancellationToken) };
+            var starting = new[] { DemoHost.StartAsync("a", directory, secret, options, cancellationToken), DemoHost.StartAsync("b", directory, secret, options, cancellationToken) };
             await ((Task)Task.WhenAll(starting)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             using var a = await starting[0].ConfigureAwait(false);
             using var b = await starting[1].ConfigureAwait(false);
@@ -85,6 +101,8 @@ internal sealed class DemoRun(int migrations, ulong memory, TimeSpan interval, T
     private async Task<int> RunOnAsync((DemoHost Host, ApiClient Client)[] hosts, string directory, CancellationToken cancellationToken)
     {
         var (host, client) = hosts[0];
+        var network = (await client.GetHostAsync(cancellationToken).ConfigureAwait(false)).Network;
+        await progress.WriteLineAsync($"hosts a and b are up; network backend {network.ToString().ToLowerInvariant()}").ConfigureAwait(false);
         var vm = await client.CreateVmAsync(new CreateVmRequest(GuestImages.Find("kv"), memory, ["6379:0"], Name: "kv"), cancellationToken).ConfigureAwait(false);
         var server = await ListenerAsync(client, vm.Id, cancellationToken).ConfigureAwait(false);
         await progress.WriteLineAsync($"kv ({vm.Id}, {memory >> 20} MiB) listens on {server} on host {host.Name}; {Clients} clients increment their counters").ConfigureAwait(false);
@@ -119,7 +137,7 @@ internal sealed class DemoRun(int migrations, ulong memory, TimeSpan interval, T
         var saveFrom = Stopwatch.GetTimestamp();
         var save = await client.CheckpointVmAsync(vm.Id, new CheckpointRequest(Path.Combine(directory, "checkpoints"), Stop: true), cancellationToken).ConfigureAwait(false);
         var saved = (await FinishAsync(client, save, "the stop checkpoint", cancellationToken).ConfigureAwait(false)).Deserialize(HostJsonContext.Default.CheckpointJobResult)!;
-        var restored = await client.RestoreVmAsync(new RestoreVmRequest(saved.File, ["6379:0"], "kv"), cancellationToken).ConfigureAwait(false);
+        var restored = await client.RestoreVmAsync(new RestoreVmRequest(saved.File, ["6379:0"], "kv", vm.Id), cancellationToken).ConfigureAwait(false);
         var saveTo = Stopwatch.GetTimestamp();
         var resumedOn = await ListenerAsync(client, restored.Id, cancellationToken).ConfigureAwait(false);
         Record("checkpoint + resume", host.Name, Stopwatch.GetElapsedTime(saveFrom, saveTo).TotalMilliseconds, null, saveFrom, saveTo);
@@ -170,7 +188,7 @@ internal sealed class DemoRun(int migrations, ulong memory, TimeSpan interval, T
     private static Table Table(List<DemoStep> rows)
     {
         var table = new Table().Border(TableBorder.Rounded);
-        foreach (var heading in new[] { "step", "where", "total ms", "guest downtime ms", "client gap ms", "requests", "errors" })
+        foreach (var heading in new[] { "step", "where", "total ms", "downtime ms", "client gap ms", "requests", "errors" })
         {
             table.AddColumn(new TableColumn(new Text(heading)) { Alignment = heading is "step" or "where" ? Justify.Left : Justify.Right });
         }

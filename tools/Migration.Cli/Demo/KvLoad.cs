@@ -21,6 +21,7 @@ internal sealed class KvLoad : IAsyncDisposable
     private readonly long[] _confirmed;
     private long _errors;
     private long _unanswered;
+    private bool _stopping;
     private string? _lastError;
 
     public KvLoad(IPEndPoint server, int connections)
@@ -52,10 +53,18 @@ internal sealed class KvLoad : IAsyncDisposable
     /// <summary>The longest time any one client waited for a reply across [from, to].</summary>
     public TimeSpan LargestGap(long from, long to) => Timelines.Max(t => t.LargestGap(from, to));
 
+    /// <summary>Lets each client finish the request it has in flight, so every INCR the guest applied has its reply.</summary>
     public async Task StopAsync()
     {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        await Task.WhenAll(_clients).ConfigureAwait(false);
+        Volatile.Write(ref _stopping, true);
+        try
+        {
+            await Task.WhenAll(_clients).WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        }
+        finally
+        {
+            await _stop.CancelAsync().ConfigureAwait(false);
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -69,7 +78,7 @@ internal sealed class KvLoad : IAsyncDisposable
     {
         var request = Encoding.ASCII.GetBytes($"INCR {Key(client)}\r\n");
         var buffer = new byte[64];
-        while (!cancellationToken.IsCancellationRequested)
+        while (!Volatile.Read(ref _stopping) && !cancellationToken.IsCancellationRequested)
         {
             try
             {
@@ -77,7 +86,7 @@ internal sealed class KvLoad : IAsyncDisposable
                 await connection.ConnectAsync(_server, cancellationToken).ConfigureAwait(false);
                 var stream = connection.GetStream();
                 await SyncAsync(client, stream, buffer, cancellationToken).ConfigureAwait(false);
-                while (!cancellationToken.IsCancellationRequested)
+                while (!Volatile.Read(ref _stopping))
                 {
                     await stream.WriteAsync(request, cancellationToken).ConfigureAwait(false);
                     var expected = Confirmed(client) + 1;
