@@ -251,6 +251,13 @@ public sealed partial class RiscVMachine : IVirtualMachine
 
             _paused?.TrySetCanceled();
             _paused = null;
+            // Running from here, not from when the parked thread gets a core: a caller that resumes and at once asks
+            // the state (a checkpoint loop deciding whether to pause) must not find it still Paused with no pause requested.
+            if (_state == MachineRunState.Paused && !_terminateRequested)
+            {
+                _state = MachineRunState.Running;
+            }
+
             Monitor.PulseAll(_gate);
         }
     }
