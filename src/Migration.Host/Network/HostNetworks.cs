@@ -138,13 +138,6 @@ public sealed class HostNetworks
             return;
         }
 
-        try
-        {
-            _lock.Leave();
-        }
-        finally
-        {
-            _lock.Dispose();
-        }
+        _lock.LeaveAndDispose();
     }
 }

@@ -182,6 +182,20 @@ public sealed partial class NetworkLock : IDisposable
         return result;
     }
 
+    /// <summary><see cref="Leave"/>, then <see cref="Dispose"/> even when leaving fails: the end of a host that joined.</summary>
+    /// <exception cref="NetworkLockException">nftables refused to leave; the table stays (its entries still expire).</exception>
+    public void LeaveAndDispose()
+    {
+        try
+        {
+            Leave();
+        }
+        finally
+        {
+            Dispose();
+        }
+    }
+
     public void Dispose()
     {
         lock (_gate)

@@ -19,20 +19,5 @@ public sealed class LockTableLease : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        if (_lock is null)
-        {
-            return;
-        }
-
-        try
-        {
-            _lock.Leave();
-        }
-        finally
-        {
-            _lock.Dispose();
-        }
-    }
+    public void Dispose() => _lock?.LeaveAndDispose();
 }
