@@ -56,6 +56,44 @@ public sealed class RepairRollbackTests(ITestOutputHelper output)
         Assert.Equal("+PONG\r\n", await RoundTripAsync(second.GetStream(), "PING\r\n", 7));
     }
 
+    [Fact]
+    public async Task A_destination_that_dies_after_re_creating_the_connections_leaves_them_working_on_the_source()
+    {
+        if (RepairSupport.Probe() is { } reason)
+        {
+            output.WriteLine($"skipped: {reason}");
+            return;
+        }
+
+        using var networkLock = NetworkLock.Open();
+        var hosts = new RepairHosts(networkLock, 6379);
+        using var console = new ConsoleCapture();
+        using var vm = RiscVMachine.Load(RepositoryPaths.Guest("kv"), hosts.Options(16UL << 20, console.Stream));
+        var endpoint = await RepairHosts.StartAsync(vm);
+        using var client = new TcpClient();
+        await client.ConnectAsync(endpoint);
+        Assert.Equal("+OK\r\n", await RoundTripAsync(client.GetStream(), "SET before death\r\n", 5));
+
+        // As a killed process: its repair-mode sockets close without a word, and its end of the link is reset, no message sent.
+        await using var link = await Loopback.ConnectAsync();
+        var build = hosts.Build(console.Stream);
+        var destination = MigrationDestination.ReceiveAsync(link.Destination, state =>
+        {
+            build(state).Dispose();
+            link.DestinationClient.Client.LingerState = new LingerOption(true, 0);
+            link.DestinationClient.Client.Close();
+            throw new IOException("killed");
+        }, TransferSetup.Start, TransferSetup.Destination());
+        var e = await Assert.ThrowsAsync<MigrationException>(() => MigrationSource.MigrateAsync(vm, link.Source, [], TransferSetup.Source()).WaitAsync(TimeSpan.FromMinutes(1)));
+        await destination.ContinueWith(_ => { }, TaskScheduler.Default);
+
+        output.WriteLine(e.Message);
+        Assert.Equal(MigrationOutcome.RolledBack, e.Outcome);
+        await TransferSetup.WaitUntilAsync(() => vm.State == MachineRunState.Running, "the source's vCPU runs again", seconds: 10);
+        Assert.DoesNotContain(networkLock.Locked(), locked => locked.Equals(endpoint));
+        Assert.Equal("$5\r\ndeath\r\n", await RoundTripAsync(client.GetStream(), "GET before\r\n", 11));
+    }
+
     private static async Task<string> RoundTripAsync(NetworkStream stream, string request, int replyLength)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
