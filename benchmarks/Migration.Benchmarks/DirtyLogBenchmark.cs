@@ -3,12 +3,16 @@ using Migration.Core.Memory;
 
 namespace Migration.Benchmarks;
 
-/// <summary>Collect-and-clear over the dirty log of 1 GiB of guest memory (262,144 pages).</summary>
+/// <summary>Collect-and-clear over the dirty log of 1, 4 and 8 GiB of guest memory (262,144 pages a GiB).</summary>
+[MemoryDiagnoser]
 public class DirtyLogBenchmark
 {
-    private const int Pages = (int)((1UL << 30) / GuestMemory.PageSize);
-
     private DirtyLog? _log;
+
+    [Params(1, 4, 8)]
+    public int GiB { get; set; }
+
+    private int Pages => (int)(((ulong)GiB << 30) / GuestMemory.PageSize);
 
     [GlobalSetup]
     public void Setup() => _log = new DirtyLog(Pages);
