@@ -14,6 +14,7 @@ namespace Migration.Benchmarks;
 /// codec from first-touch cost. <see cref="DecodeIntoFreshMemory"/> adds that cost back: it is what a resume pays.
 /// "random+zero" alternates random and zero pages, so every batch holds both.
 /// </remarks>
+[MemoryDiagnoser]
 public class PageCodecBenchmark
 {
     private const ulong Size = 1UL << 30;
