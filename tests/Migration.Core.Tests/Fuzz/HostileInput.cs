@@ -53,6 +53,6 @@ public static class HostileInput
 
         Assert.True(IsOwn(outcome), $"{input}: {outcome.GetType().Name} escaped: {outcome}");
         Assert.False(string.IsNullOrWhiteSpace(outcome.Message), $"{input}: empty message");
-        Assert.DoesNotContain('\n', outcome.Message);
+        Assert.False(outcome.Message.Contains('\n', StringComparison.Ordinal), $"{input}: the message has more than one line: {outcome.Message}");
     }
 }
