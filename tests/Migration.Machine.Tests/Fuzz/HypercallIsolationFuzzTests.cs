@@ -10,14 +10,15 @@ using H = Migration.Machine.RiscV.Hypercalls.HypercallNumber;
 namespace Migration.Machine.Tests.Fuzz;
 
 /// <summary>
-/// Guest isolation: socket hypercalls given pointer and length pairs that leave RAM (below it, past its end, near
-/// 2^64, wrapping) fail with -EFAULT, write nothing, and the guest carries on. Each sample is one guest program that
-/// makes every call with several hostile pairs; CsCheck prints the seed of any failing case so it can be replayed.
+/// Guest isolation: console, socket, socket-option and poll hypercalls given pointer and length pairs that leave RAM
+/// (below it, past its end, near 2^64, wrapping) fail with -EFAULT, write nothing, and the guest carries on. Each
+/// sample is one guest program that makes every call with several hostile pairs; CsCheck prints the seed of any
+/// failing case so it can be replayed.
 /// </summary>
 public class HypercallIsolationFuzzTests
 {
-    private const int MsgDontWait = 0x40;
-    private const ulong Good = Structures, Named = Structures + 0x20, Length = Structures + 0x100, Canary = RamEnd - 0x120, Edge = RamEnd - Canary;
+    private const int MsgDontWait = 0x40, SolSocket = 1, SoReuseAddr = 2, SoType = 3;
+    private const ulong Good = Structures, Named = Structures + 0x20, Length = Structures + 0x100, OptionValue = Structures + 0x200, Canary = RamEnd - 0x120, Edge = RamEnd - Canary;
     private const long EAgain = -SocketErrno.EAGAIN, EDestAddrReq = -SocketErrno.EDESTADDRREQ;
 
     private static Arg U(ulong value) => unchecked((long)value);
@@ -25,7 +26,7 @@ public class HypercallIsolationFuzzTests
     private static Arg Reg(int register) => Arg.InRegister(register);
 
     [Fact]
-    public async Task Socket_calls_with_pointers_leaving_RAM_fail_with_EFAULT_and_write_nothing()
+    public async Task Hypercalls_with_pointers_leaving_RAM_fail_with_EFAULT_and_write_nothing()
     {
         await HostilePointer.Buffer.Select(HostilePointer.Structure).Array[4, 8].SampleAsync(
             async pairs =>
@@ -42,6 +43,7 @@ public class HypercallIsolationFuzzTests
                 var noDestination = new List<(int Slot, string Call)>();
                 foreach (var (buffer, structure) in pairs)
                 {
+                    faults.Add((p.Call(H.ConsoleWrite, U(buffer.Address), U(buffer.Length)), $"console write {buffer}"));
                     faults.Add((p.Call(H.SendTo, Reg(S1), U(buffer.Address), U(buffer.Length), 0, U(Named), 16), $"sendto buffer {buffer}"));
                     faults.Add((p.Call(H.Send, Reg(S1), U(buffer.Address), U(buffer.Length), 0), $"send buffer {buffer}"));
                     receives.Add((p.Call(H.Receive, Reg(S1), U(buffer.Address), U(buffer.Length), MsgDontWait), $"recv buffer {buffer}"));
@@ -53,6 +55,10 @@ public class HypercallIsolationFuzzTests
                     (structure.Address == 0 ? noDestination : faults).Add((sendTo, $"sendto sockaddr {structure}"));
                     faults.Add((p.Call(H.GetSocketName, Reg(S1), U(structure.Address), U(Length)), $"getsockname sockaddr {structure}"));
                     faults.Add((p.Call(H.GetSocketName, Reg(S1), U(Named), U(structure.Address)), $"getsockname length {structure}"));
+                    faults.Add((p.Call(H.GetSocketOption, Reg(S1), SolSocket, SoType, U(structure.Address), U(Length)), $"getsockopt value {structure}"));
+                    faults.Add((p.Call(H.GetSocketOption, Reg(S1), SolSocket, SoType, U(OptionValue), U(structure.Address)), $"getsockopt length {structure}"));
+                    faults.Add((p.Call(H.SetSocketOption, Reg(S1), SolSocket, SoReuseAddr, U(structure.Address), 4), $"setsockopt value {structure}"));
+                    faults.Add((p.Call(H.PollUntil, U(structure.Address), 1, 0), $"poll table {structure}"));
                 }
 
                 var goodSend = p.Call(H.SendTo, Reg(S1), U(Buffers), 3, 0, U(Named), 16);
