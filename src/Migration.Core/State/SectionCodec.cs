@@ -36,9 +36,13 @@ public static class SectionCodec
         }
         catch (MessagePackSerializationException e)
         {
-            throw new StateSectionException(section.Name, $"undecodable body: {Innermost(e).Message}", e);
+            throw new StateSectionException(section.Name, $"undecodable body: {OneLine(Innermost(e).Message)}", e);
         }
     }
+
+    /// <summary>An argument check inside a constructor adds "Actual value was …" on a line of its own; a refusal is one line.</summary>
+    private static string OneLine(string message) =>
+        string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     private static Exception Innermost(Exception e)
     {

@@ -1,0 +1,9 @@
+namespace Migration.Core.Tests.Fuzz;
+
+public enum MutationKind
+{
+    FlipBit,
+    Truncate,
+    OverwriteRun,
+    ForgeFrameLength,
+}
