@@ -50,6 +50,9 @@ internal sealed class NumberedStream : IAsyncDisposable
 
     public void StartReading() => _startReading.TrySetResult();
 
+    /// <summary>Completes once every byte up to the limit has been sent (or sending stopped).</summary>
+    public Task SentAll => _sender;
+
     /// <summary>Stops sending, shuts the write side, and waits for every byte to come back; throws what went wrong.</summary>
     public async Task FinishAsync(TimeSpan limit)
     {

@@ -63,6 +63,8 @@ public sealed class StreamUnderMigrationTests(ITestOutputHelper output)
             }
 
             await stream.FinishAsync(Drain);
+            // All 8 MiB go through before the end: the queues filled while it was not read must drain completely.
+            await stalled.SentAll.WaitAsync(Drain);
             await stalled.FinishAsync(Drain);
             var gaps = windows.Select(w => stream.Timeline.LargestGap(w.From, w.To).TotalMilliseconds).ToList();
             output.WriteLine($"{Rate(bytesPerSecond)?.ToString(CultureInfo.InvariantCulture) ?? "full speed"}: {stream.Sent} bytes echoed intact through {Migrations} migrations; stalled connection {stalled.Sent} bytes");
