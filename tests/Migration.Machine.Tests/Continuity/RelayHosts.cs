@@ -4,6 +4,7 @@ using Migration.Core.Machines;
 using Migration.Core.Sockets;
 using Migration.Core.State;
 using Migration.Machine.RiscV;
+using Migration.Machine.Tests.Transfer;
 using Migration.Networking.Relay;
 
 namespace Migration.Machine.Tests.Continuity;
@@ -41,31 +42,7 @@ internal sealed class RelayHosts : IAsyncDisposable
         Ports = _ports,
     };
 
-    public Func<RestoredMachineState, IVirtualMachine> Build(Stream console) => state =>
-    {
-        var memory = state.TakeMemory();
-        RiscVMachine machine;
-        try
-        {
-            machine = RiscVMachine.Restore(memory, state.Sections, Options(memory.Size, console));
-        }
-        catch
-        {
-            memory.Dispose();
-            throw;
-        }
-
-        try
-        {
-            machine.Sockets!.RestoreTable(state.Sockets);
-            return machine;
-        }
-        catch
-        {
-            machine.Dispose();
-            throw;
-        }
-    };
+    public Func<RestoredMachineState, IVirtualMachine> Build(Stream console) => TransferSetup.Build(size => Options(size, console));
 
     /// <summary>
     /// Links the next host to the relay before the migration starts, as a daemon does when a migration is announced:

@@ -3,6 +3,7 @@ using Migration.Core.Machines;
 using Migration.Core.Sockets;
 using Migration.Core.State;
 using Migration.Machine.RiscV;
+using Migration.Machine.Tests.Transfer;
 using Migration.Networking.Repair;
 
 namespace Migration.Machine.Tests.Continuity;
@@ -25,32 +26,15 @@ internal sealed class RepairHosts(NetworkLock networkLock, int guestPort)
     };
 
     /// <param name="inspect">Sees each restored socket table before the restore uses it.</param>
-    public Func<RestoredMachineState, IVirtualMachine> Build(Stream console, Action<IReadOnlyList<VirtualSocket>>? inspect = null) => state =>
+    public Func<RestoredMachineState, IVirtualMachine> Build(Stream console, Action<IReadOnlyList<VirtualSocket>>? inspect = null)
     {
-        inspect?.Invoke(state.Sockets);
-        var memory = state.TakeMemory();
-        RiscVMachine machine;
-        try
+        var build = TransferSetup.Build(size => Options(size, console));
+        return state =>
         {
-            machine = RiscVMachine.Restore(memory, state.Sections, Options(memory.Size, console));
-        }
-        catch
-        {
-            memory.Dispose();
-            throw;
-        }
-
-        try
-        {
-            machine.Sockets!.RestoreTable(state.Sockets);
-            return machine;
-        }
-        catch
-        {
-            machine.Dispose();
-            throw;
-        }
-    };
+            inspect?.Invoke(state.Sockets);
+            return build(state);
+        };
+    }
 
     /// <summary>Starts a VM and returns the host endpoint its first bind got (the port map lets the host pick the port).</summary>
     public static async Task<IPEndPoint> StartAsync(RiscVMachine vm)

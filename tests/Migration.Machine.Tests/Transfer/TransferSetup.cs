@@ -18,18 +18,21 @@ internal static class TransferSetup
         new() { Secret = Secret, ExpectedKind = RiscVMachine.MachineKind, MaxMemorySize = maxMemory };
 
     /// <summary>The destination's build delegate, as RiscVCheckpoint restores a checkpoint.</summary>
-    public static Func<RestoredMachineState, IVirtualMachine> Build(Stream? console = null) => state =>
+    public static Func<RestoredMachineState, IVirtualMachine> Build(Stream? console = null) => Build(size => new MachineOptions
+    {
+        MemorySize = size,
+        Console = console ?? Stream.Null,
+        MaxInstructions = Guests.GuestRun.InstructionGuard,
+    });
+
+    /// <summary>A destination's build: the machine from the received state, with options for its memory size, then its socket table.</summary>
+    public static Func<RestoredMachineState, IVirtualMachine> Build(Func<ulong, MachineOptions> options) => state =>
     {
         var memory = state.TakeMemory();
         RiscVMachine machine;
         try
         {
-            machine = RiscVMachine.Restore(memory, state.Sections, new MachineOptions
-            {
-                MemorySize = memory.Size,
-                Console = console ?? Stream.Null,
-                MaxInstructions = Guests.GuestRun.InstructionGuard,
-            });
+            machine = RiscVMachine.Restore(memory, state.Sections, options(memory.Size));
         }
         catch
         {
