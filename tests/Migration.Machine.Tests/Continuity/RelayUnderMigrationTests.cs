@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Migration.Cli.Bench;
 using Migration.Machine.RiscV;
 using Migration.Machine.Tests.EndToEnd;
 using Migration.Machine.Tests.Transfer;
@@ -35,8 +36,7 @@ public sealed class RelayUnderMigrationTests(ITestOutputHelper output)
         var port = endpoint.Port.ToString(CultureInfo.InvariantCulture);
         try
         {
-            await using var pinger = new PingGapRecorder();
-            await pinger.StartAsync(endpoint);
+            await using var pinger = await PingProbe.StartAsync(endpoint);
             var load = ExternalTool.RunAsync(benchmark,
                 ["-h", "127.0.0.1", "-p", port, "-t", "set,get,incr", "-n", requests.ToString(CultureInfo.InvariantCulture),
                  "-c", "20", "-P", pipeline.ToString(CultureInfo.InvariantCulture), "-q"],
@@ -61,9 +61,9 @@ public sealed class RelayUnderMigrationTests(ITestOutputHelper output)
 
             var (code, stdout, stderr) = await load;
             await pinger.StopAsync();
-            var gaps = windows.Select(w => pinger.LongestGap(w.From, w.To)).ToList();
+            var gaps = windows.Select(w => pinger.Timeline.LargestGap(w.From, w.To).TotalMilliseconds).ToList();
             output.WriteLine(stdout);
-            output.WriteLine($"{downtimes.Count} migrations, {underLoad} of them while redis-benchmark ran; {pinger.Replies} PING round trips");
+            output.WriteLine($"{downtimes.Count} migrations, {underLoad} of them while redis-benchmark ran; {pinger.Timeline.Count} PING round trips");
             output.WriteLine($"guest-visible downtime ms: {Summary(downtimes)}");
             output.WriteLine($"client-observed gap ms:    {Summary(gaps)}");
             Assert.True(code == 0, $"redis-benchmark exited {code} after {downtimes.Count} migrations: {stderr}\n{stdout}");
