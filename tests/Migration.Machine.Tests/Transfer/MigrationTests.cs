@@ -124,7 +124,11 @@ public sealed class MigrationTests
             // Pre-copy rounds keep to the cap (64 MiB/s), give or take the bucket's 50 ms burst; stop-and-copy is not capped.
             Assert.All(report.Rounds.SkipLast(1), r => Assert.True(
                 r.Bytes <= 1.1 * (64 << 20) * (r.Duration.TotalSeconds + 0.05), $"round {r.Number}: {r.Bytes} bytes in {r.Duration}"));
-            Assert.All(report.Rounds.SkipLast(1), r => Assert.InRange(r.DirtyPagesAtEnd, 4000, 5000));
+            // The guest rewrites its 4,096 pages many times a round when it has a core; on a loaded machine it may be
+            // descheduled for part of the short first round (seen: 3,072 after 0.1 s), so each round must find a large
+            // share re-dirtied and never more than the working set plus the stack.
+            Assert.All(report.Rounds.SkipLast(1), r => Assert.InRange(r.DirtyPagesAtEnd, 1024, 5000));
+            Assert.Contains(report.Rounds.SkipLast(1), r => r.DirtyPagesAtEnd >= 4000);
             Assert.Equal(SwitchoverReason.RoundLimit, report.Switchover);
             Assert.True(report.AutoConverged);
             Assert.Equal(0, source.Throttle);
