@@ -33,6 +33,8 @@ public sealed class HostDaemon : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly HostSecret _secret;
+    private readonly ApiToken? _token;
+    private readonly string? _tokenDirectory;
     private readonly CancellationTokenSource _stopping = new();
     private readonly ILogger _logger;
     private readonly ILoggerFactory _loggerFactory;
@@ -48,6 +50,9 @@ public sealed class HostDaemon : IAsyncDisposable
         MigrationPort = options.MigrationPort;
         ConsoleWait = options.ConsoleWait;
         Migration = options.Migration ?? new UnavailableMigrationEndpoint();
+        // A Unix socket is guarded by its mode; loopback is open to every local user, so it takes a token.
+        _token = options.Api.IsUnix ? null : ApiToken.Generate();
+        _tokenDirectory = options.TokenDirectory;
 
         // The slim builder reads no command line; ASPNETCORE_URLS is overridden by the explicit listener below.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = typeof(HostDaemon).Assembly.GetName().Name });
@@ -83,6 +88,11 @@ public sealed class HostDaemon : IAsyncDisposable
         Vms = new VmRegistry(options.ConsoleBufferBytes, networks, _loggerFactory.CreateLogger<VmRegistry>());
         Jobs = new JobRegistry(_loggerFactory.CreateLogger<JobRegistry>());
         _app.Use((context, next) => ProblemResponses.HandleAsync(context, next, _logger));
+        if (_token is { } token)
+        {
+            _app.Use((context, next) => RequireTokenAsync(context, next, token));
+        }
+
         ApiRoutes.Map(_app);
     }
 
@@ -93,6 +103,9 @@ public sealed class HostDaemon : IAsyncDisposable
 
     /// <summary>The port incoming migrations arrive on, as the migration endpoint reported it.</summary>
     public int MigrationPort { get; private set; }
+
+    /// <summary>Where the loopback API's bearer token is, once written; null for a Unix socket.</summary>
+    public string? TokenFile { get; private set; }
 
     public DateTimeOffset StartedAt { get; private set; }
 
@@ -201,6 +214,11 @@ public sealed class HostDaemon : IAsyncDisposable
             ApiSocket.Remove(path);
         }
 
+        if (TokenFile is { } tokenFile)
+        {
+            ApiTokenFile.Remove(tokenFile);
+        }
+
         _secret.Dispose();
         _stopping.Dispose();
     }
@@ -218,6 +236,22 @@ public sealed class HostDaemon : IAsyncDisposable
         {
             // The table stays until the next host leaves it; its entries are empty.
         }
+    }
+
+    private static Task RequireTokenAsync(HttpContext context, RequestDelegate next, ApiToken token)
+    {
+        if (token.Accepts(context.Request.Headers.Authorization.ToString()))
+        {
+            return next(context);
+        }
+
+        context.Response.OnStarting(() =>
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+            return Task.CompletedTask;
+        });
+        return ProblemResponses.WriteAsync(
+            context, StatusCodes.Status401Unauthorized, "missing or wrong API token: send the daemon's token (Authorization: Bearer), which only the daemon's user can read from its token file");
     }
 
     internal static void ConfigureJson(JsonOptions options)
@@ -251,6 +285,14 @@ public sealed class HostDaemon : IAsyncDisposable
         {
             var bound = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             Api = Api.WithPort(new Uri(bound).Port);
+        }
+
+        if (_token is { } token)
+        {
+            // Written only once the port is this daemon's: a token file always names a daemon that holds the address.
+            var tokenFile = ApiTokenFile.PathFor(Api, _tokenDirectory);
+            ApiTokenFile.Write(tokenFile, token);
+            TokenFile = tokenFile;
         }
 
         MigrationPort = await Migration.StartAsync(new MigrationContext(Name, MigrationPort, _secret, Vms, _loggerFactory), cancellationToken).ConfigureAwait(false);

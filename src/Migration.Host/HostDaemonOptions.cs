@@ -16,6 +16,9 @@ public sealed record HostDaemonOptions
     /// <summary>Where incoming migrations arrive; 0 lets the system pick (then <c>GET /host</c> tells).</summary>
     public int MigrationPort { get; init; }
 
+    /// <summary>Where a loopback API's token file goes; null is <see cref="ApiTokenFile.DefaultDirectory"/>, where clients look by default.</summary>
+    public string? TokenDirectory { get; init; }
+
     /// <summary>The shared secret for migration channels (see <see cref="HostSecret.Load"/> for what is refused).</summary>
     public required string SecretFile { get; init; }
 

@@ -144,7 +144,8 @@ internal static class HostCommand
         }
 
         Console.Error.WriteLine($"migration: host {daemon.Name} {daemon.Networks.Describe()}");
-        Console.Error.WriteLine($"migration: host {daemon.Name} ready: api {daemon.Api}, migration port {daemon.MigrationPort}");
+        var token = daemon.TokenFile is { } tokenFile ? $" (token in {tokenFile})" : "";
+        Console.Error.WriteLine($"migration: host {daemon.Name} ready: api {daemon.Api}{token}, migration port {daemon.MigrationPort}");
         stop.Token.WaitHandle.WaitOne();
         Console.Error.WriteLine($"migration: host {daemon.Name} stopping: terminating {daemon.Vms.Count} VM(s)");
         daemon.StopAsync().GetAwaiter().GetResult();
