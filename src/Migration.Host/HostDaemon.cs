@@ -13,6 +13,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
+using Migration.Core.Transfer;
 using Migration.Host.Api;
 using Migration.Host.Jobs;
 using Migration.Host.LiveMigration;
@@ -33,6 +34,7 @@ public sealed class HostDaemon : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly HostSecret _secret;
+    private readonly MigrationTls? _tls;
     private readonly ApiToken? _token;
     private readonly string? _tokenDirectory;
     private readonly CancellationTokenSource _stopping = new();
@@ -41,9 +43,10 @@ public sealed class HostDaemon : IAsyncDisposable
     private int _stopped;
     private bool _listening;
 
-    private HostDaemon(HostDaemonOptions options, HostSecret secret, HostNetworks networks)
+    private HostDaemon(HostDaemonOptions options, HostSecret secret, MigrationTls? tls, HostNetworks networks)
     {
         _secret = secret;
+        _tls = tls;
         Networks = networks;
         Name = options.Name;
         Api = options.Api;
@@ -109,6 +112,9 @@ public sealed class HostDaemon : IAsyncDisposable
 
     public DateTimeOffset StartedAt { get; private set; }
 
+    /// <summary>The SHA-256 fingerprint of this host's TLS certificate, for peers to pin; null without TLS.</summary>
+    public string? TlsFingerprint => _tls?.Certificate is { } certificate ? MigrationTls.Fingerprint(certificate) : null;
+
     public VmRegistry Vms { get; }
 
     /// <summary>The socket backend chosen at start for every VM here.</summary>
@@ -141,25 +147,29 @@ public sealed class HostDaemon : IAsyncDisposable
         }
 
         var secret = HostSecret.Load(options.SecretFile);
+        MigrationTls? tls = null;
         HostNetworks networks;
         try
         {
+            tls = HostTls.Load(options.TlsCertificateFile, options.TlsTrustFile, options.TlsPins);
             networks = HostNetworks.Choose(options.Network, options.Relay, secret.Key);
         }
         catch
         {
             secret.Dispose();
+            tls?.Certificate?.Dispose();
             throw;
         }
 
         HostDaemon daemon;
         try
         {
-            daemon = new HostDaemon(options, secret, networks);
+            daemon = new HostDaemon(options, secret, tls, networks);
         }
         catch
         {
             secret.Dispose();
+            tls?.Certificate?.Dispose();
             CloseQuietly(networks);
             throw;
         }
@@ -220,6 +230,7 @@ public sealed class HostDaemon : IAsyncDisposable
         }
 
         _secret.Dispose();
+        _tls?.Certificate?.Dispose();
         _stopping.Dispose();
     }
 
@@ -295,7 +306,7 @@ public sealed class HostDaemon : IAsyncDisposable
             TokenFile = tokenFile;
         }
 
-        MigrationPort = await Migration.StartAsync(new MigrationContext(Name, MigrationPort, _secret, Vms, _loggerFactory), cancellationToken).ConfigureAwait(false);
+        MigrationPort = await Migration.StartAsync(new MigrationContext(Name, MigrationPort, _secret, Vms, _loggerFactory, _tls), cancellationToken).ConfigureAwait(false);
         StartedAt = DateTimeOffset.UtcNow;
     }
 }
