@@ -6,8 +6,9 @@ namespace Migration.Host;
 
 /// <summary>
 /// Where the control API answers: <c>unix:/path/to.sock</c> or a loopback <c>127.0.0.1:PORT</c>. The API controls
-/// every VM on the host and has no authentication of its own, so it never listens beyond this machine: access is the
-/// socket file's permissions (0600), or loopback.
+/// every VM on the host, so it never listens beyond this machine, and on it only the daemon's user gets in: through the
+/// socket file's permissions (0600), or on loopback, which every local user reaches, with the bearer token of
+/// <see cref="ApiTokenFile"/>.
 /// </summary>
 public sealed record ApiAddress
 {

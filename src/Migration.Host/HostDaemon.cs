@@ -13,6 +13,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
+using Migration.Core.Transfer;
 using Migration.Host.Api;
 using Migration.Host.Jobs;
 using Migration.Host.LiveMigration;
@@ -33,21 +34,28 @@ public sealed class HostDaemon : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly HostSecret _secret;
+    private readonly MigrationTls? _tls;
+    private readonly ApiToken? _token;
+    private readonly string? _tokenDirectory;
     private readonly CancellationTokenSource _stopping = new();
     private readonly ILogger _logger;
     private readonly ILoggerFactory _loggerFactory;
     private int _stopped;
     private bool _listening;
 
-    private HostDaemon(HostDaemonOptions options, HostSecret secret, HostNetworks networks)
+    private HostDaemon(HostDaemonOptions options, HostSecret secret, MigrationTls? tls, HostNetworks networks)
     {
         _secret = secret;
+        _tls = tls;
         Networks = networks;
         Name = options.Name;
         Api = options.Api;
         MigrationPort = options.MigrationPort;
         ConsoleWait = options.ConsoleWait;
         Migration = options.Migration ?? new UnavailableMigrationEndpoint();
+        // A Unix socket is guarded by its mode; loopback is open to every local user, so it takes a token.
+        _token = options.Api.IsUnix ? null : ApiToken.Generate();
+        _tokenDirectory = options.TokenDirectory;
 
         // The slim builder reads no command line; ASPNETCORE_URLS is overridden by the explicit listener below.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = typeof(HostDaemon).Assembly.GetName().Name });
@@ -83,6 +91,11 @@ public sealed class HostDaemon : IAsyncDisposable
         Vms = new VmRegistry(options.ConsoleBufferBytes, networks, _loggerFactory.CreateLogger<VmRegistry>());
         Jobs = new JobRegistry(_loggerFactory.CreateLogger<JobRegistry>());
         _app.Use((context, next) => ProblemResponses.HandleAsync(context, next, _logger));
+        if (_token is { } token)
+        {
+            _app.Use((context, next) => RequireTokenAsync(context, next, token));
+        }
+
         ApiRoutes.Map(_app);
     }
 
@@ -94,7 +107,13 @@ public sealed class HostDaemon : IAsyncDisposable
     /// <summary>The port incoming migrations arrive on, as the migration endpoint reported it.</summary>
     public int MigrationPort { get; private set; }
 
+    /// <summary>Where the loopback API's bearer token is, once written; null for a Unix socket.</summary>
+    public string? TokenFile { get; private set; }
+
     public DateTimeOffset StartedAt { get; private set; }
+
+    /// <summary>The SHA-256 fingerprint of this host's TLS certificate, for peers to pin; null without TLS.</summary>
+    public string? TlsFingerprint => _tls?.Certificate is { } certificate ? MigrationTls.Fingerprint(certificate) : null;
 
     public VmRegistry Vms { get; }
 
@@ -128,25 +147,29 @@ public sealed class HostDaemon : IAsyncDisposable
         }
 
         var secret = HostSecret.Load(options.SecretFile);
+        MigrationTls? tls = null;
         HostNetworks networks;
         try
         {
+            tls = HostTls.Load(options.TlsCertificateFile, options.TlsTrustFile, options.TlsPins);
             networks = HostNetworks.Choose(options.Network, options.Relay, secret.Key);
         }
         catch
         {
             secret.Dispose();
+            tls?.Certificate?.Dispose();
             throw;
         }
 
         HostDaemon daemon;
         try
         {
-            daemon = new HostDaemon(options, secret, networks);
+            daemon = new HostDaemon(options, secret, tls, networks);
         }
         catch
         {
             secret.Dispose();
+            tls?.Certificate?.Dispose();
             CloseQuietly(networks);
             throw;
         }
@@ -201,7 +224,13 @@ public sealed class HostDaemon : IAsyncDisposable
             ApiSocket.Remove(path);
         }
 
+        if (TokenFile is { } tokenFile)
+        {
+            ApiTokenFile.Remove(tokenFile);
+        }
+
         _secret.Dispose();
+        _tls?.Certificate?.Dispose();
         _stopping.Dispose();
     }
 
@@ -218,6 +247,22 @@ public sealed class HostDaemon : IAsyncDisposable
         {
             // The table stays until the next host leaves it; its entries are empty.
         }
+    }
+
+    private static Task RequireTokenAsync(HttpContext context, RequestDelegate next, ApiToken token)
+    {
+        if (token.Accepts(context.Request.Headers.Authorization.ToString()))
+        {
+            return next(context);
+        }
+
+        context.Response.OnStarting(() =>
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+            return Task.CompletedTask;
+        });
+        return ProblemResponses.WriteAsync(
+            context, StatusCodes.Status401Unauthorized, "missing or wrong API token: send the daemon's token (Authorization: Bearer), which only the daemon's user can read from its token file");
     }
 
     internal static void ConfigureJson(JsonOptions options)
@@ -253,7 +298,15 @@ public sealed class HostDaemon : IAsyncDisposable
             Api = Api.WithPort(new Uri(bound).Port);
         }
 
-        MigrationPort = await Migration.StartAsync(new MigrationContext(Name, MigrationPort, _secret, Vms, _loggerFactory), cancellationToken).ConfigureAwait(false);
+        if (_token is { } token)
+        {
+            // Written only once the port is this daemon's: a token file always names a daemon that holds the address.
+            var tokenFile = ApiTokenFile.PathFor(Api, _tokenDirectory);
+            ApiTokenFile.Write(tokenFile, token);
+            TokenFile = tokenFile;
+        }
+
+        MigrationPort = await Migration.StartAsync(new MigrationContext(Name, MigrationPort, _secret, Vms, _loggerFactory, _tls), cancellationToken).ConfigureAwait(false);
         StartedAt = DateTimeOffset.UtcNow;
     }
 }

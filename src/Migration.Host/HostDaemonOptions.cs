@@ -16,8 +16,20 @@ public sealed record HostDaemonOptions
     /// <summary>Where incoming migrations arrive; 0 lets the system pick (then <c>GET /host</c> tells).</summary>
     public int MigrationPort { get; init; }
 
+    /// <summary>Where a loopback API's token file goes; null is <see cref="ApiTokenFile.DefaultDirectory"/>, where clients look by default.</summary>
+    public string? TokenDirectory { get; init; }
+
     /// <summary>The shared secret for migration channels (see <see cref="HostSecret.Load"/> for what is refused).</summary>
     public required string SecretFile { get; init; }
+
+    /// <summary>TLS for the migration channel: this host's certificate and key (PEM, or PFX); null is plain TCP. See <see cref="HostTls.Load"/>.</summary>
+    public string? TlsCertificateFile { get; init; }
+
+    /// <summary>PEM certificates this host trusts in a destination: a CA, or the hosts' own certificates.</summary>
+    public string? TlsTrustFile { get; init; }
+
+    /// <summary>SHA-256 fingerprints of destination certificates this host accepts as they are.</summary>
+    public IReadOnlyList<string> TlsPins { get; init; } = [];
 
     /// <summary>Console output kept per VM.</summary>
     public int ConsoleBufferBytes { get; init; } = ConsoleBuffer.DefaultCapacity;

@@ -6,20 +6,31 @@ using Migration.Host.Client;
 
 namespace Migration.Host.Tests;
 
-/// <summary>A real <c>migration host</c> process on a temp Unix socket, with the migration port the system picked.</summary>
+/// <summary>
+/// A real <c>migration host</c> process on a temp Unix socket (or a loopback port, with its token file under a runtime
+/// directory of the test's), with the migration port the system picked.
+/// </summary>
 internal sealed partial class DaemonProcess : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _log = new();
 
-    private DaemonProcess(string name, string directory, string secretFile, string? networkNamespace, string migrationAddress, string[] options)
+    private string _api;
+
+    private DaemonProcess(string name, string directory, string secretFile, string? networkNamespace, string migrationAddress, string? runtimeDirectory, string[] options)
     {
-        Api = "unix:" + Path.Combine(directory, name + ".sock");
+        _api = runtimeDirectory is null ? "unix:" + Path.Combine(directory, name + ".sock") : "127.0.0.1:0";
+        RuntimeDirectory = runtimeDirectory;
         MigrationAddress = migrationAddress;
         // In a namespace through ip netns exec, which execs the daemon itself: killing this process kills the daemon.
         string[] prefix = networkNamespace is null ? ["dotnet"] : ["ip", "netns", "exec", networkNamespace, "dotnet"];
         var start = new ProcessStartInfo(prefix[0]) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var argument in prefix.Skip(1).Concat([RepositoryPaths.Cli, "host", "--name", name, "--api", Api, "--migration-port", "0",
+        if (runtimeDirectory is not null)
+        {
+            start.Environment["XDG_RUNTIME_DIR"] = runtimeDirectory;
+        }
+
+        foreach (var argument in prefix.Skip(1).Concat([RepositoryPaths.Cli, "host", "--name", name, "--api", _api, "--migration-port", "0",
                      "--migration-address", migrationAddress, "--secret-file", secretFile, .. options]))
         {
             start.ArgumentList.Add(argument);
@@ -36,7 +47,8 @@ internal sealed partial class DaemonProcess : IDisposable
 
             if (line.Data is { } text && ReadyLine().Match(text) is { Success: true } match)
             {
-                ready.TrySetResult(int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture));
+                Volatile.Write(ref _api, match.Groups[1].Value);
+                ready.TrySetResult(int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture));
             }
         };
         _process.BeginErrorReadLine();
@@ -44,7 +56,11 @@ internal sealed partial class DaemonProcess : IDisposable
         Ready = ready.Task;
     }
 
-    public string Api { get; }
+    /// <summary>The API address; for a loopback daemon, the port it got (known once it is ready).</summary>
+    public string Api => Volatile.Read(ref _api);
+
+    /// <summary>The XDG_RUNTIME_DIR the daemon runs with, whose <c>migration/</c> holds its token file; null for a Unix socket API.</summary>
+    public string? RuntimeDirectory { get; }
 
     public Task<int> Ready { get; }
 
@@ -69,7 +85,15 @@ internal sealed partial class DaemonProcess : IDisposable
     public static async Task<DaemonProcess> StartAsync(
         string name, string directory, string secretFile, string? networkNamespace = null, string migrationAddress = "127.0.0.1", params string[] options)
     {
-        var daemon = new DaemonProcess(name, directory, secretFile, networkNamespace, migrationAddress, options);
+        return await WaitReadyAsync(new DaemonProcess(name, directory, secretFile, networkNamespace, migrationAddress, null, options), name);
+    }
+
+    /// <summary>A daemon whose API is a loopback port; its token goes to <paramref name="runtimeDirectory"/>/migration.</summary>
+    public static Task<DaemonProcess> StartOnLoopbackAsync(string name, string directory, string secretFile, string runtimeDirectory, params string[] options) =>
+        WaitReadyAsync(new DaemonProcess(name, directory, secretFile, null, "127.0.0.1", runtimeDirectory, options), name);
+
+    private static async Task<DaemonProcess> WaitReadyAsync(DaemonProcess daemon, string name)
+    {
         try
         {
             await daemon.Ready.WaitAsync(TimeSpan.FromSeconds(60));
@@ -82,7 +106,15 @@ internal sealed partial class DaemonProcess : IDisposable
         }
     }
 
-    public ApiClient Client() => new(ApiAddress.Parse(Api));
+    public ApiClient Client() =>
+        new(ApiAddress.Parse(Api), tokenDirectory: RuntimeDirectory is null ? null : Path.Combine(RuntimeDirectory, "migration"));
+
+    /// <summary>SIGTERM, and the wait for the orderly exit.</summary>
+    public async Task StopAsync()
+    {
+        Signals.Terminate(_process);
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+    }
 
     /// <summary>SIGKILL: what a crashed host looks like to its peer.</summary>
     public void Kill()
@@ -102,6 +134,6 @@ internal sealed partial class DaemonProcess : IDisposable
         _process.Dispose();
     }
 
-    [GeneratedRegex(@" ready: api .*, migration port (\d+)$")]
+    [GeneratedRegex(@" ready: api (\S+).*, migration port (\d+)$")]
     private static partial Regex ReadyLine();
 }

@@ -111,9 +111,10 @@ public sealed class DaemonSecurityTests : IDisposable
             Name = "tcp-host",
             Api = ApiAddress.Parse("127.0.0.1:0", allowAnyPort: true),
             SecretFile = secret,
+            TokenDirectory = Path.Combine(_directory, "tokens"),
         });
         Assert.NotEqual(0, daemon.Api.Endpoint!.Port);
-        using var client = new ApiClient(daemon.Api);
+        using var client = new ApiClient(daemon.Api, tokenDirectory: Path.Combine(_directory, "tokens"));
         var info = await client.GetHostAsync();
         Assert.Equal(daemon.Api.ToString(), info.Api);
         Assert.Equal("tcp-host", info.Name);

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Net.Security;
 using System.Security.Cryptography;
 
 namespace Migration.Core.Transfer;
@@ -31,6 +32,11 @@ public static class ChannelAuthenticator
             await WriteAsync(channel, Mac(secret.Span, TransferProtocol.ClientLabel, clientNonce, serverNonce), token).ConfigureAwait(false);
 
             var verdict = await ReadExactAsync(channel, 1, token).ConfigureAwait(false);
+            if (verdict[0] == TransferProtocol.RefuseRequiresTls)
+            {
+                throw new MigrationAuthenticationException("refused by the destination: it requires TLS, and this host has none (--tls-cert, --tls-ca)");
+            }
+
             if (verdict[0] != TransferProtocol.Accept)
             {
                 throw new MigrationAuthenticationException("refused by the destination: wrong secret");
@@ -60,7 +66,19 @@ public static class ChannelAuthenticator
         var token = deadline.Token;
         try
         {
-            var (clientVersion, clientNonce) = await ReadHelloAsync(channel, "source", token).ConfigureAwait(false);
+            ushort clientVersion;
+            byte[] clientNonce;
+            try
+            {
+                (clientVersion, clientNonce) = await ReadHelloAsync(channel, "source", token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (channel is SslStream && e is EndOfStreamException or IOException)
+            {
+                // Under TLS 1.3 the server's handshake ends before the client has checked its certificate: a source
+                // that refused it hangs up here, before saying anything.
+                throw new MigrationAuthenticationException($"the source closed the connection after the TLS handshake: {TlsChannel.TrustHint}", e);
+            }
+
             var serverNonce = RandomNumberGenerator.GetBytes(TransferProtocol.NonceSize);
             // Answered even when the versions differ, so that the source can say which version this side speaks.
             await WriteAsync(channel, Hello(serverNonce), token).ConfigureAwait(false);
@@ -89,6 +107,31 @@ public static class ChannelAuthenticator
         {
             throw translated;
         }
+    }
+
+    /// <summary>
+    /// The destination's answer to a source that speaks the plain protocol where TLS is required: the exchange up to
+    /// the verdict, which says so, then <see cref="MigrationAuthenticationException"/>. The proof is read, not checked:
+    /// the refusal is the same for everyone, and reading it first keeps the verdict from being lost to a reset.
+    /// </summary>
+    public static async Task RefuseWithoutTlsAsync(Stream channel, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        using var deadline = Deadline(timeout, cancellationToken);
+        var token = deadline.Token;
+        try
+        {
+            await ReadHelloAsync(channel, "source", token).ConfigureAwait(false);
+            await WriteAsync(channel, Hello(RandomNumberGenerator.GetBytes(TransferProtocol.NonceSize)), token).ConfigureAwait(false);
+            await ReadExactAsync(channel, TransferProtocol.MacSize, token).ConfigureAwait(false);
+            await WriteAsync(channel, [TransferProtocol.RefuseRequiresTls], token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (Translate(e, timeout, "source", cancellationToken) is { } translated)
+        {
+            throw translated;
+        }
+
+        throw new MigrationAuthenticationException(TlsChannel.MissingTls);
     }
 
     private static void CheckSecret(ReadOnlyMemory<byte> secret)
@@ -129,6 +172,11 @@ public static class ChannelAuthenticator
     private static async Task<(ushort Version, byte[] Nonce)> ReadHelloAsync(Stream channel, string peer, CancellationToken cancellationToken)
     {
         var hello = await ReadExactAsync(channel, TransferProtocol.HelloSize, cancellationToken).ConfigureAwait(false);
+        if (peer == "source" && hello[0] == TlsChannel.HandshakeRecord && hello[1] == 3)
+        {
+            throw new MigrationAuthenticationException(TlsChannel.UnexpectedTls);
+        }
+
         if (!hello.AsSpan(0, 8).SequenceEqual(TransferProtocol.AuthMagic))
         {
             throw new MigrationAuthenticationException($"the {peer} does not speak the migration protocol (its first bytes are {Convert.ToHexString(hello, 0, 8)})");

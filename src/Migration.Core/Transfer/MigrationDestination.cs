@@ -1,3 +1,4 @@
+using System.Net.Security;
 using System.Net.Sockets;
 using Migration.Core.Machines;
 using Migration.Core.State;
@@ -40,14 +41,49 @@ public static class MigrationDestination
             network.Socket.NoDelay = true;
         }
 
+        SslStream? tls = null;
         try
         {
-            await ChannelAuthenticator.AuthenticateServerAsync(channel, options.Secret, options.AuthenticationTimeout, cancellationToken).ConfigureAwait(false);
+            if (options.Tls is { } settings)
+            {
+                tls = await TlsChannel.AcceptAsync(channel, settings, options.AuthenticationTimeout, cancellationToken).ConfigureAwait(false);
+                if (tls is null)
+                {
+                    await ChannelAuthenticator.RefuseWithoutTlsAsync(channel, options.AuthenticationTimeout, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            await ChannelAuthenticator.AuthenticateServerAsync(tls ?? channel, options.Secret, options.AuthenticationTimeout, cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException e)
+        catch (Exception e)
         {
-            throw new MigrationException("cancelled during authentication; nothing was received", MigrationOutcome.RolledBack, e);
+            if (tls is not null)
+            {
+                await tls.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (e is OperationCanceledException)
+            {
+                throw new MigrationException("cancelled during authentication; nothing was received", MigrationOutcome.RolledBack, e);
+            }
+
+            throw;
         }
+
+        // Only the TLS session is this method's: the connection under it stays the caller's.
+        await using (tls)
+        {
+            return await ReceiveAuthenticatedAsync(tls ?? channel, build, start, options, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<IVirtualMachine> ReceiveAuthenticatedAsync(
+        Stream channel,
+        Func<RestoredMachineState, IVirtualMachine> build,
+        Action<IVirtualMachine> start,
+        MigrationReceiveOptions options,
+        CancellationToken cancellationToken)
+    {
 
         CodecWarmUp.Run();
 

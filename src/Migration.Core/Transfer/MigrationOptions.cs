@@ -12,6 +12,9 @@ public sealed class MigrationOptions
 
     public TimeSpan AuthenticationTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>TLS around the channel; the destination's certificate must be trusted by it. Null: plain TCP (the HMAC handshake authenticates either way).</summary>
+    public MigrationTls? Tls { get; init; }
+
     /// <summary>Stop-and-copy starts once the dirty pages can be sent in this time at the measured bandwidth.</summary>
     public TimeSpan DowntimeTarget
     {

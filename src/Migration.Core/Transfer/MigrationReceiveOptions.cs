@@ -9,6 +9,9 @@ public sealed class MigrationReceiveOptions
 
     public TimeSpan AuthenticationTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>TLS around the channel with this host's certificate; a source that does not use it is refused. Null: plain TCP.</summary>
+    public MigrationTls? Tls { get; init; }
+
     /// <summary>How long the destination, holding a built machine, waits for the source's Commit before discarding it.</summary>
     public TimeSpan HandoverTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

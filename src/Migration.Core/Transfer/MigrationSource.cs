@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Security;
 using System.Net.Sockets;
 using Migration.Core.Machines;
 using Migration.Core.Memory;
@@ -16,7 +17,10 @@ namespace Migration.Core.Transfer;
 public sealed class MigrationSource
 {
     private readonly IVirtualMachine _machine;
-    private readonly Stream _channel;
+    // The TCP socket under the channel, when there is one: for NoDelay and the half-close, which TLS does not offer.
+    private readonly Socket? _socket;
+    private Stream _channel;
+    private SslStream? _tls;
     private readonly IReadOnlyList<StateSection> _leadingSections;
     private readonly MigrationOptions _options;
     private readonly IProgress<MigrationProgress>? _progress;
@@ -43,6 +47,7 @@ public sealed class MigrationSource
     {
         _machine = machine;
         _channel = channel;
+        _socket = (channel as NetworkStream)?.Socket;
         _leadingSections = leadingSections;
         _options = options;
         _progress = progress;
@@ -86,6 +91,22 @@ public sealed class MigrationSource
 
     private async Task<MigrationReport> RunAsync(CancellationToken cancellationToken)
     {
+        try
+        {
+            return await RunOverChannelAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Only the TLS session is this class's: the connection under it stays the caller's.
+            if (_tls is not null)
+            {
+                await _tls.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<MigrationReport> RunOverChannelAsync(CancellationToken cancellationToken)
+    {
         if (_machine.State is MachineRunState.Exited or MachineRunState.Faulted)
         {
             throw new MigrationException($"the machine has {(_machine.State == MachineRunState.Exited ? "exited" : "faulted")}: there is nothing to migrate", MigrationOutcome.RolledBack);
@@ -94,14 +115,20 @@ public sealed class MigrationSource
         _wasRunning = _machine.State == MachineRunState.Running;
         Report(MigrationPhase.Setup, 0, 0);
         CodecWarmUp.Run();
-        if (_channel is NetworkStream network)
+        if (_socket is not null)
         {
             // Control messages are a few bytes each and sit on the downtime's critical path: never hold them back.
-            network.Socket.NoDelay = true;
+            _socket.NoDelay = true;
         }
 
         try
         {
+            if (_options.Tls is { } tls)
+            {
+                _tls = await TlsChannel.ConnectAsync(_channel, tls, _options.AuthenticationTimeout, cancellationToken).ConfigureAwait(false);
+                _channel = _tls;
+            }
+
             await ChannelAuthenticator.AuthenticateClientAsync(_channel, _options.Secret, _options.AuthenticationTimeout, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException e)
@@ -351,12 +378,12 @@ public sealed class MigrationSource
             _machine.Resume();
         }
 
-        if (_channel is NetworkStream network)
+        if (_socket is not null)
         {
             // Mid-stream the destination can only learn of the end from the connection: half-close it now.
             try
             {
-                network.Socket.Shutdown(SocketShutdown.Send);
+                _socket.Shutdown(SocketShutdown.Send);
             }
             catch (Exception shutdown) when (shutdown is SocketException or ObjectDisposedException)
             {
@@ -374,11 +401,11 @@ public sealed class MigrationSource
     /// </summary>
     private async Task<string> ThawAsync(DestinationListener listener)
     {
-        if (_channel is NetworkStream network)
+        if (_socket is not null)
         {
             try
             {
-                network.Socket.Shutdown(SocketShutdown.Send);
+                _socket.Shutdown(SocketShutdown.Send);
             }
             catch (Exception shutdown) when (shutdown is SocketException or ObjectDisposedException)
             {

@@ -19,6 +19,9 @@ public static class TransferProtocol
 
     public const byte Refuse = 0;
 
+    /// <summary>The destination's verdict for a source that did not wrap the channel in TLS where the destination requires it.</summary>
+    public const byte RefuseRequiresTls = 2;
+
     /// <summary>Short secrets are guessable offline from one recorded handshake; 16 bytes is a floor, not a recommendation.</summary>
     public const int MinSecretLength = 16;
 

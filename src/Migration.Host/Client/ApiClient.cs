@@ -1,8 +1,11 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Http;
 using Migration.Host.Api;
 
 namespace Migration.Host.Client;
@@ -11,7 +14,8 @@ namespace Migration.Host.Client;
 /// The control API from the other side: what the CLI's <c>vm</c> commands, the tests and scripts call. Speaks HTTP
 /// over the daemon's Unix socket (through a connect callback) or its loopback port. A refusal arrives as
 /// <see cref="ApiException"/> carrying the daemon's status and one-line detail; no daemon at all as
-/// <see cref="HostUnreachableException"/>.
+/// <see cref="HostUnreachableException"/>. On a loopback port every request carries the daemon's bearer token, read
+/// from the token file for that address (<see cref="ApiTokenFile"/>); without one, <see cref="ApiTokenException"/>.
 /// </summary>
 public sealed class ApiClient : IDisposable
 {
@@ -19,10 +23,12 @@ public sealed class ApiClient : IDisposable
 
     private readonly HttpClient _http;
 
-    public ApiClient(ApiAddress address, TimeSpan? timeout = null)
+    /// <param name="tokenDirectory">Where the loopback daemon's token file is; null: where daemons put it by default.</param>
+    public ApiClient(ApiAddress address, TimeSpan? timeout = null, string? tokenDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(address);
         Address = address;
+        TokenFile = address.IsUnix ? null : ApiTokenFile.PathFor(address, tokenDirectory);
         var handler = new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) };
         if (address.UnixPath is { } path)
         {
@@ -46,6 +52,9 @@ public sealed class ApiClient : IDisposable
     }
 
     public ApiAddress Address { get; }
+
+    /// <summary>The token file this client reads for a loopback address; null for a Unix socket.</summary>
+    public string? TokenFile { get; }
 
     public Task<HostInfo> GetHostAsync(CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Get, "host", null, HostJsonContext.Default.HostInfo, cancellationToken);
@@ -121,6 +130,12 @@ public sealed class ApiClient : IDisposable
     private async Task<T> SendAsync<T>(HttpMethod method, string path, HttpContent? content, JsonTypeInfo<T>? answer, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, path) { Content = content };
+        if (TokenFile is { } tokenFile)
+        {
+            // Read for each request: a restarted daemon has a new token, and a long-lived client should follow it.
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", ApiTokenFile.Read(Address, tokenFile).Text);
+        }
+
         HttpResponseMessage response;
         try
         {
@@ -137,6 +152,11 @@ public sealed class ApiClient : IDisposable
 
         using (response)
         {
+            if (response.StatusCode == HttpStatusCode.Unauthorized && TokenFile is not null)
+            {
+                throw new ApiException(StatusCodes.Status401Unauthorized, $"the daemon at {Address} refused the API token in {TokenFile}: that file is not this daemon's");
+            }
+
             if (!response.IsSuccessStatusCode)
             {
                 throw await ProblemAsync(response, cancellationToken).ConfigureAwait(false);

@@ -102,6 +102,7 @@ public sealed class TcpMigrationEndpoint : IMigrationEndpoint
             var options = new MigrationOptions
             {
                 Secret = context.Secret.Key,
+                Tls = context.Tls,
                 DowntimeTarget = request.DowntimeMilliseconds is { } ms ? TimeSpan.FromMilliseconds(ms) : TimeSpan.FromMilliseconds(30),
                 MaxBandwidth = request.MaxBandwidth,
             };
@@ -219,7 +220,7 @@ public sealed class TcpMigrationEndpoint : IMigrationEndpoint
                     incoming!.Commit((RiscVMachine)started, rebindings, start: true);
                     committed = true;
                 },
-                new MigrationReceiveOptions { Secret = context.Secret.Key, ExpectedKind = RiscVMachine.MachineKind },
+                new MigrationReceiveOptions { Secret = context.Secret.Key, Tls = context.Tls, ExpectedKind = RiscVMachine.MachineKind },
                 token).ConfigureAwait(false);
 
             // A VM that was paused on the source arrives paused: registered, not started.

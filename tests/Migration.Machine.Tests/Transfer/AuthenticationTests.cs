@@ -124,6 +124,63 @@ public sealed class AuthenticationTests
     public async Task A_short_secret_is_refused_before_anything_is_sent() =>
         await Assert.ThrowsAsync<ArgumentException>(() => ChannelAuthenticator.AuthenticateClientAsync(Stream.Null, "short"u8.ToArray(), Timeout));
 
+    [Fact]
+    public async Task A_source_that_skips_authentication_and_sends_a_stream_gets_nothing_read_or_built()
+    {
+        await using var link = await Loopback.ConnectAsync();
+        var built = false;
+        var destination = MigrationDestination.ReceiveAsync(
+            link.Destination, state => { built = true; return TransferSetup.Build()(state); }, TransferSetup.Start, TransferSetup.Destination());
+
+        // A stream header where the hello belongs, and more besides: only the hello's 42 bytes are ever read.
+        var stream = new byte[64 * 1024];
+        "MIGRSTRM"u8.CopyTo(stream);
+        await link.Source.WriteAsync(stream);
+
+        var e = await Assert.ThrowsAsync<MigrationAuthenticationException>(() => destination);
+        Assert.Equal("the source does not speak the migration protocol (its first bytes are 4D4947525354524D)", e.Message);
+        Assert.False(built);
+    }
+
+    [Fact]
+    public async Task A_proof_made_for_the_other_role_is_refused()
+    {
+        // Even a peer that could obtain a server proof over these very nonces cannot pass it off as a client's.
+        await using var link = await Loopback.ConnectAsync();
+        var server = ChannelAuthenticator.AuthenticateServerAsync(link.Destination, TransferSetup.Secret, Timeout);
+        var clientNonce = RandomNumberGenerator.GetBytes(TransferProtocol.NonceSize);
+        await link.Source.WriteAsync(Hello(clientNonce));
+        var hello = new byte[TransferProtocol.HelloSize];
+        await link.Source.ReadExactlyAsync(hello);
+        byte[] message = [.. "migration-auth-v1 server"u8, .. clientNonce, .. hello.AsSpan(10)];
+        var reflected = HMACSHA256.HashData(TransferSetup.Secret, message);
+        await link.Source.WriteAsync(reflected);
+        var verdict = new byte[1];
+        await link.Source.ReadExactlyAsync(verdict);
+
+        Assert.Equal(TransferProtocol.Refuse, verdict[0]);
+        var e = await Assert.ThrowsAsync<MigrationAuthenticationException>(() => server);
+        Assert.Equal("the peer does not know the shared secret", e.Message);
+    }
+
+    [Fact]
+    public async Task Each_side_sends_a_fresh_nonce_on_every_connection()
+    {
+        var clientNonces = new HashSet<string>();
+        var serverNonces = new HashSet<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            await using var link = await Loopback.ConnectAsync();
+            var client = new RecordingStream(link.Source);
+            var server = new RecordingStream(link.Destination);
+            await Task.WhenAll(
+                ChannelAuthenticator.AuthenticateClientAsync(client, TransferSetup.Secret, Timeout),
+                ChannelAuthenticator.AuthenticateServerAsync(server, TransferSetup.Secret, Timeout));
+            Assert.True(clientNonces.Add(Convert.ToHexString(client.Written, 10, TransferProtocol.NonceSize)));
+            Assert.True(serverNonces.Add(Convert.ToHexString(server.Written, 10, TransferProtocol.NonceSize)));
+        }
+    }
+
     private static byte[] Hello(byte[] nonce)
     {
         var hello = new byte[TransferProtocol.HelloSize];

@@ -17,7 +17,7 @@ internal static class ApiCommand
         {
             return await body(client).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is ApiException or HostUnreachableException)
+        catch (Exception e) when (e is ApiException or HostUnreachableException or ApiTokenException)
         {
             await Console.Error.WriteLineAsync($"migration: {e.Message}").ConfigureAwait(false);
             return 1;

@@ -12,8 +12,8 @@ internal static class ApiOptions
     public static Option<ApiAddress> Api(bool forDaemon = false) => new("--api")
     {
         Description = forDaemon
-            ? "where the control API listens: unix:/path/to.sock (mode 0600) or 127.0.0.1:PORT (0: any free port)"
-            : "the daemon's control API: unix:/path/to.sock or 127.0.0.1:PORT",
+            ? "where the control API listens: unix:/path/to.sock (mode 0600) or 127.0.0.1:PORT (0: any free port; bearer token in a file only this user reads)"
+            : "the daemon's control API: unix:/path/to.sock or 127.0.0.1:PORT (its token file is found by itself)",
         Required = true,
         CustomParser = result =>
         {

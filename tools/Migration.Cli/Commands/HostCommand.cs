@@ -9,7 +9,7 @@ using Migration.Host.LiveMigration;
 namespace Migration.Cli.Commands;
 
 /// <summary>
-/// <c>migration host --name NAME --api ADDR --migration-port PORT --secret-file FILE</c>: runs the host daemon in the
+/// <c>migration host --name NAME --api ADDR --migration-port PORT --secret-file FILE [--tls-cert FILE --tls-ca FILE|--tls-pin SHA256]</c>: runs the host daemon in the
 /// foreground until SIGINT or SIGTERM, then terminates its VMs and removes its socket.
 /// </summary>
 internal static class HostCommand
@@ -97,10 +97,27 @@ internal static class HostCommand
                 return null;
             },
         };
+        var tlsCertificate = new Option<FileInfo?>("--tls-cert")
+        {
+            Description = "TLS on the migration channel: this host's certificate and key, one PEM file (mode 0600) or a PFX without a password",
+            HelpName = "FILE",
+        };
+        var tlsTrust = new Option<FileInfo?>("--tls-ca")
+        {
+            Description = "PEM certificates this host trusts in a destination: the CA that issued the hosts' certificates, or those certificates",
+            HelpName = "FILE",
+        };
+        var tlsPins = new Option<string[]>("--tls-pin")
+        {
+            Description = "a destination certificate's SHA-256 fingerprint, accepted as it is (repeatable)",
+            HelpName = "SHA256",
+            AllowMultipleArgumentsPerToken = false,
+            DefaultValueFactory = _ => [],
+        };
         var quiet = new Option<bool>("--quiet") { Description = "log only warnings and errors, not each VM's creation and end" };
         var command = new Command("host", "Run the host daemon: VMs, the control API and the migration port, until SIGINT/SIGTERM")
         {
-            name, api, migrationPort, migrationAddress, secretFile, network, relay, quiet,
+            name, api, migrationPort, migrationAddress, secretFile, network, relay, tlsCertificate, tlsTrust, tlsPins, quiet,
         };
         command.SetAction(parse => Run(new HostDaemonOptions
         {
@@ -110,6 +127,9 @@ internal static class HostCommand
             SecretFile = parse.GetValue(secretFile)!.FullName,
             Network = parse.GetValue(network),
             Relay = parse.GetValue(relay),
+            TlsCertificateFile = parse.GetValue(tlsCertificate)?.FullName,
+            TlsTrustFile = parse.GetValue(tlsTrust)?.FullName,
+            TlsPins = parse.GetValue(tlsPins) ?? [],
             LogLevel = parse.GetValue(quiet) ? LogLevel.Warning : LogLevel.Information,
             Migration = new TcpMigrationEndpoint { ListenAddress = parse.GetValue(migrationAddress)! },
         }));
@@ -144,7 +164,13 @@ internal static class HostCommand
         }
 
         Console.Error.WriteLine($"migration: host {daemon.Name} {daemon.Networks.Describe()}");
-        Console.Error.WriteLine($"migration: host {daemon.Name} ready: api {daemon.Api}, migration port {daemon.MigrationPort}");
+        if (daemon.TlsFingerprint is { } fingerprint)
+        {
+            Console.Error.WriteLine($"migration: host {daemon.Name} migration channel in TLS; this host's certificate has SHA-256 {fingerprint}");
+        }
+
+        var token = daemon.TokenFile is { } tokenFile ? $" (token in {tokenFile})" : "";
+        Console.Error.WriteLine($"migration: host {daemon.Name} ready: api {daemon.Api}{token}, migration port {daemon.MigrationPort}");
         stop.Token.WaitHandle.WaitOne();
         Console.Error.WriteLine($"migration: host {daemon.Name} stopping: terminating {daemon.Vms.Count} VM(s)");
         daemon.StopAsync().GetAwaiter().GetResult();

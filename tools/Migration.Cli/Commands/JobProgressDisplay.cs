@@ -57,7 +57,7 @@ internal static class JobProgressDisplay
             await client.CancelJobAsync(jobId, bounded.Token).ConfigureAwait(false);
             await Console.Error.WriteLineAsync($"migration: cancelled job {jobId}").ConfigureAwait(false);
         }
-        catch (Exception e) when (e is ApiException or HostUnreachableException or OperationCanceledException)
+        catch (Exception e) when (e is ApiException or HostUnreachableException or ApiTokenException or OperationCanceledException)
         {
             await Console.Error.WriteLineAsync($"migration: could not cancel job {jobId}: {e.Message}").ConfigureAwait(false);
         }
