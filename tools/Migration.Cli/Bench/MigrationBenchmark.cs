@@ -48,6 +48,7 @@ internal static class MigrationBenchmark
 
             var total = new List<double>();
             var paused = new List<double>();
+            var stopAndCopy = new List<double>();
             var bytes = new List<long>();
             string? lastId = null;
 
@@ -66,6 +67,7 @@ internal static class MigrationBenchmark
                     total.Add(report.Report.TotalTime.TotalMilliseconds);
                     paused.Add(report.Report.GuestDowntime.TotalMilliseconds);
                     bytes.Add(report.Report.BytesSent);
+                    stopAndCopy.Add(report.Report.Rounds.Where(r => r.StopAndCopy).Sum(r => r.Duration.TotalMilliseconds));
                     progress($"migration run {run + 1}/{runs}: total {report.Report.TotalTime.TotalMilliseconds:F1} ms, downtime {report.Report.GuestDowntime.TotalMilliseconds:F2} ms, {report.Report.BytesSent:N0} bytes");
                 }
             }
@@ -79,7 +81,7 @@ internal static class MigrationBenchmark
             var (save, load, fileBytes) = await CheckpointAsync(memorySize, image, runs, directory, expected, region, progress).ConfigureAwait(false);
             var verification = $"bytes 0x{region.Offset:x}..0x{region.Offset + region.Length:x} of guest RAM have digest {expected:x16} at the destination daemon and in the resumed checkpoint" +
                 (image is null ? " (all zero)" : " (the file's own)");
-            return new MigrationBenchmarkResult(memorySize, image, total, paused, bytes, save, load, fileBytes, verification);
+            return new MigrationBenchmarkResult(memorySize, image, total, paused, stopAndCopy, bytes, save, load, fileBytes, verification);
         }
         finally
         {

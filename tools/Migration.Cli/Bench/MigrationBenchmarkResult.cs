@@ -5,12 +5,14 @@ using System.Text.Json;
 namespace Migration.Cli.Bench;
 
 /// <summary>Every measured run of <c>bench migrate</c>, with the medians the peer comparison reads.</summary>
+/// <param name="StopAndCopyMilliseconds">The last round alone, sent with the vCPU paused: the source's side of the downtime, which is what QEMU's <c>downtime</c> counts.</param>
 /// <param name="Verification">What was checked about the memory that arrived, in one line.</param>
 internal sealed record MigrationBenchmarkResult(
     ulong MemorySize,
     GuestMemoryImage? Image,
     IReadOnlyList<double> TotalMilliseconds,
     IReadOnlyList<double> DowntimeMilliseconds,
+    IReadOnlyList<double> StopAndCopyMilliseconds,
     IReadOnlyList<long> BytesSent,
     IReadOnlyList<double> CheckpointMilliseconds,
     IReadOnlyList<double> ResumeMilliseconds,
@@ -45,10 +47,12 @@ internal sealed record MigrationBenchmarkResult(
             json.WriteStartObject("migration");
             json.WriteNumber("totalMs", Median(TotalMilliseconds));
             json.WriteNumber("downtimeMs", Median(DowntimeMilliseconds));
+            json.WriteNumber("stopAndCopyMs", Median(StopAndCopyMilliseconds));
             json.WriteNumber("guestGBps", GuestGigabytesPerSecond(Median(TotalMilliseconds)));
             json.WriteNumber("streamBytes", BytesSent.Count == 0 ? 0 : BytesSent[^1]);
             Array(json, "totalMsRuns", TotalMilliseconds);
             Array(json, "downtimeMsRuns", DowntimeMilliseconds);
+            Array(json, "stopAndCopyMsRuns", StopAndCopyMilliseconds);
             json.WriteEndObject();
             json.WriteStartObject("checkpoint");
             json.WriteNumber("saveMs", Median(CheckpointMilliseconds));
@@ -73,7 +77,7 @@ internal sealed record MigrationBenchmarkResult(
         var load = Median(ResumeMilliseconds);
         var text = new StringBuilder();
         text.AppendLine(c, $"{MemorySize >> 20} MiB guest, {contents}; median of {TotalMilliseconds.Count} runs");
-        text.AppendLine(c, $"migration   total {total:F1} ms, downtime {Median(DowntimeMilliseconds):F2} ms, {GuestGigabytesPerSecond(total):F2} GB/s of guest RAM, {(BytesSent.Count == 0 ? 0 : BytesSent[^1]):N0} stream bytes");
+        text.AppendLine(c, $"migration   total {total:F1} ms, downtime {Median(DowntimeMilliseconds):F2} ms (stop-and-copy round {Median(StopAndCopyMilliseconds):F2} ms), {GuestGigabytesPerSecond(total):F2} GB/s of guest RAM, {(BytesSent.Count == 0 ? 0 : BytesSent[^1]):N0} stream bytes");
         text.AppendLine(c, $"checkpoint  save {save:F1} ms ({GuestGigabytesPerSecond(save):F2} GB/s), resume {load:F1} ms ({GuestGigabytesPerSecond(load):F2} GB/s), file {CheckpointFileBytes:N0} bytes");
         text.AppendLine(c, $"verified    {Verification}");
         return text.ToString();
