@@ -55,12 +55,13 @@ internal static class MigrationBenchmark
             // One unmeasured run first: the first use of every code path, in both processes, pays for JIT compilation.
             for (var run = -1; run < runs; run++)
             {
-                var report = await MigrateOnceAsync(memorySize, image, downtime, destination.MigrationEndpoint, secret.Key, run, expected, region, cancellationToken).ConfigureAwait(false);
+                // The previous run's VM goes first, so the daemon runs nothing else while it takes this one in.
                 if (lastId is not null)
                 {
                     await client.DeleteVmAsync(lastId, cancellationToken).WaitAsync(ApiLimit, cancellationToken).ConfigureAwait(false);
                 }
 
+                var report = await MigrateOnceAsync(memorySize, image, downtime, destination.MigrationEndpoint, secret.Key, run, expected, region, cancellationToken).ConfigureAwait(false);
                 lastId = report.Id;
                 if (run >= 0)
                 {
