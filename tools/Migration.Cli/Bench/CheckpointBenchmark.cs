@@ -88,7 +88,7 @@ internal static class CheckpointBenchmark
         return text.ToString();
     }
 
-    private static RiscVMachine StartIdleGuest(ulong memorySize)
+    internal static RiscVMachine StartIdleGuest(ulong memorySize)
     {
         var ready = new ReadySignal("idle: ready");
         var machine = RiscVMachine.Load(GuestImages.Find("idle"), new MachineOptions

@@ -25,7 +25,7 @@ internal static class BenchCommand
             memory, runs, dir,
         };
         checkpoint.SetAction(parse => RunCheckpoint(parse.GetValue(memory), parse.GetValue(runs), parse.GetValue(dir)));
-        return new Command("bench", "Benchmarks") { checkpoint };
+        return new Command("bench", "Benchmarks") { checkpoint, BenchMigrateCommand.Create() };
     }
 
     private static int RunCheckpoint(ulong memorySize, int runs, DirectoryInfo? directory)
