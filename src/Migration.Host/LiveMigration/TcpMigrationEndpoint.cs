@@ -35,6 +35,12 @@ public sealed class TcpMigrationEndpoint : IMigrationEndpoint
 
     public IPAddress ListenAddress { get; init; } = IPAddress.Loopback;
 
+    /// <summary>
+    /// Bounds every wait on a peer, both ways: authentication, a round's acknowledgement, the hand-over, and a stream
+    /// that moves no bytes with the connection open (a hung peer or a link that drops everything).
+    /// </summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
+
     public Task<int> StartAsync(MigrationContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -70,6 +76,8 @@ public sealed class TcpMigrationEndpoint : IMigrationEndpoint
         {
             throw ApiException.Conflict($"{vm.Id} has finished ({vm.State}); there is nothing to migrate");
         }
+
+        vm.EnsureNotHeld("migrated");
     }
 
     public async Task<JsonElement> MigrateAsync(HostedVm vm, MigrateVmRequest request, HostJob job, CancellationToken cancellationToken)
@@ -88,6 +96,8 @@ public sealed class TcpMigrationEndpoint : IMigrationEndpoint
                 throw ApiException.Conflict($"{vm.Id} finished before the migration started");
             }
 
+            vm.EnsureNotHeld("migrated");
+
             job.Report("connecting");
             using var client = new TcpClient();
             try
@@ -104,6 +114,9 @@ public sealed class TcpMigrationEndpoint : IMigrationEndpoint
                 Secret = context.Secret.Key,
                 DowntimeTarget = request.DowntimeMilliseconds is { } ms ? TimeSpan.FromMilliseconds(ms) : TimeSpan.FromMilliseconds(30),
                 MaxBandwidth = request.MaxBandwidth,
+                AuthenticationTimeout = Timeout,
+                HandoverTimeout = Timeout,
+                StallTimeout = Timeout,
             };
             try
             {
@@ -119,9 +132,17 @@ public sealed class TcpMigrationEndpoint : IMigrationEndpoint
             {
                 Log.MigrationFailed(_logger, vm.Id, destination, e.Message);
                 // The engine's message already says where the guest is; an unknown outcome also needs where to look.
-                var detail = e.Outcome == MigrationOutcome.RolledBack
-                    ? $"{vm.Id}: {e.Message}"
-                    : $"{vm.Id}: {e.Message}; it stays paused here until it is known where it runs: check the destination {to}";
+                string detail;
+                if (e.Outcome == MigrationOutcome.RolledBack)
+                {
+                    detail = $"{vm.Id}: {e.Message}";
+                }
+                else
+                {
+                    vm.HoldUnresolved(destination);
+                    detail = $"{vm.Id}: {e.Message}; it is held until it is known where it runs: check the destination {to}, then vm resume --force {vm.Id} here if it does not run it, or vm delete {vm.Id} here if it does";
+                }
+
                 throw new ApiException(StatusCodes.Status502BadGateway, detail, e);
             }
         }
@@ -219,7 +240,14 @@ public sealed class TcpMigrationEndpoint : IMigrationEndpoint
                     incoming!.Commit((RiscVMachine)started, rebindings, start: true);
                     committed = true;
                 },
-                new MigrationReceiveOptions { Secret = context.Secret.Key, ExpectedKind = RiscVMachine.MachineKind },
+                new MigrationReceiveOptions
+                {
+                    Secret = context.Secret.Key,
+                    ExpectedKind = RiscVMachine.MachineKind,
+                    AuthenticationTimeout = Timeout,
+                    HandoverTimeout = Timeout,
+                    StallTimeout = Timeout,
+                },
                 token).ConfigureAwait(false);
 
             // A VM that was paused on the source arrives paused: registered, not started.
