@@ -12,7 +12,8 @@ internal sealed partial class DaemonProcess : IDisposable
     private readonly Process _process;
     private readonly StringBuilder _log = new();
 
-    private DaemonProcess(string name, string directory, string secretFile, string? networkNamespace, string migrationAddress, string[] options)
+    private DaemonProcess(
+        string name, string directory, string secretFile, string? networkNamespace, string migrationAddress, IReadOnlyDictionary<string, string>? environment, string[] options)
     {
         Api = "unix:" + Path.Combine(directory, name + ".sock");
         MigrationAddress = migrationAddress;
@@ -23,6 +24,11 @@ internal sealed partial class DaemonProcess : IDisposable
                      "--migration-address", migrationAddress, "--secret-file", secretFile, .. options]))
         {
             start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
         }
 
         _process = Process.Start(start)!;
@@ -52,6 +58,10 @@ internal sealed partial class DaemonProcess : IDisposable
 
     public string MigrationAddress { get; }
 
+    public int ProcessId => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
     public string MigrationEndpoint => $"{MigrationAddress}:{MigrationPort}";
 
     public string Log
@@ -67,9 +77,32 @@ internal sealed partial class DaemonProcess : IDisposable
 
     /// <param name="networkNamespace">Runs the daemon in this namespace (ip netns exec); its migration address must be one there.</param>
     public static async Task<DaemonProcess> StartAsync(
-        string name, string directory, string secretFile, string? networkNamespace = null, string migrationAddress = "127.0.0.1", params string[] options)
+        string name, string directory, string secretFile, string? networkNamespace = null, string migrationAddress = "127.0.0.1", params string[] options) =>
+        await WhenReadyAsync(new DaemonProcess(name, directory, secretFile, networkNamespace, migrationAddress, null, options));
+
+    /// <summary>A daemon on loopback with extra environment variables (a fault to inject, …).</summary>
+    public static Task<DaemonProcess> StartWithEnvironmentAsync(
+        string name, string directory, string secretFile, IReadOnlyDictionary<string, string> environment, params string[] options) =>
+        WhenReadyAsync(new DaemonProcess(name, directory, secretFile, null, "127.0.0.1", environment, options));
+
+    /// <summary>Waits (bounded) for the process to end by itself and returns its exit code; 137 is SIGKILL.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
-        var daemon = new DaemonProcess(name, directory, secretFile, networkNamespace, migrationAddress, options);
+        using var limit = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"the daemon did not exit within {timeout.TotalSeconds} s: {Log}");
+        }
+
+        return _process.ExitCode;
+    }
+
+    private static async Task<DaemonProcess> WhenReadyAsync(DaemonProcess daemon)
+    {
         try
         {
             await daemon.Ready.WaitAsync(TimeSpan.FromSeconds(60));
@@ -78,7 +111,7 @@ internal sealed partial class DaemonProcess : IDisposable
         catch (TimeoutException)
         {
             daemon.Dispose();
-            throw new TimeoutException($"host {name} did not say it was ready: {daemon.Log}");
+            throw new TimeoutException($"host {daemon.Api} did not say it was ready: {daemon.Log}");
         }
     }
 
