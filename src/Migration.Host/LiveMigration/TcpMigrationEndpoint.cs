@@ -48,7 +48,18 @@ public sealed class TcpMigrationEndpoint : IMigrationEndpoint
         _logger = context.LoggerFactory.CreateLogger<TcpMigrationEndpoint>();
         RiscVStateSections.WarmUp();
         _listener = new TcpListener(ListenAddress, context.Port);
-        _listener.Start();
+        try
+        {
+            _listener.Start();
+        }
+        catch (SocketException e)
+        {
+            _listener = null;
+            var reason = e.SocketErrorCode == SocketError.AddressAlreadyInUse ? "the port is in use (another process listens there)" : e.Message;
+            throw new HostConfigurationException(
+                $"cannot listen for migrations on {ListenAddress}:{context.Port}: {reason}; give another --migration-port, or 0 for one the system picks", e);
+        }
+
         var local = (IPEndPoint)_listener.LocalEndpoint;
         var listening = local.ToString();
         Log.MigrationListening(_logger, listening);
