@@ -4,6 +4,7 @@ using Migration.Core.Transfer;
 using Migration.Host.Api;
 using Migration.Host.Client;
 using Migration.Machine.Tests.Guests;
+using Xunit.Abstractions;
 
 namespace Migration.Host.Tests.Faults;
 
@@ -13,7 +14,7 @@ namespace Migration.Host.Tests.Faults;
 /// console output proves that the machine that runs on afterwards — wherever it is — lost and repeated nothing.
 /// </summary>
 [Trait("Category", "EndToEnd")]
-public sealed class FaultMatrixTests : IDisposable
+public sealed class FaultMatrixTests(ITestOutputHelper output) : IDisposable
 {
     private const int Rounds = 1500;
     private const int Steps = 5000;
@@ -57,6 +58,7 @@ public sealed class FaultMatrixTests : IDisposable
         var job = await clientA.MigrateVmAsync(vm.Id, new MigrateVmRequest(b.MigrationEndpoint, DowntimeMilliseconds: 0.001));
 
         Assert.Equal(SigKill, await victim.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        output.WriteLine($"{side} killed at {phase}; job: {(await clientA.GetJobAsync(job.Id)).Error}");
         Assert.Contains($"fault injection: {side}:{phase} reached", victim.Log, StringComparison.Ordinal);
         switch (side, phase)
         {

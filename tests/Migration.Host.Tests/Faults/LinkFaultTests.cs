@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using Migration.Host.Api;
 using Migration.Host.Client;
+using Xunit.Abstractions;
 
 namespace Migration.Host.Tests.Faults;
 
@@ -11,7 +12,7 @@ namespace Migration.Host.Tests.Faults;
 /// is given up on both ends within the daemons' --migration-timeout.
 /// </summary>
 [Trait("Category", "EndToEnd")]
-public sealed class LinkFaultTests : IDisposable
+public sealed class LinkFaultTests(ITestOutputHelper output) : IDisposable
 {
     private const string Timeout = "2s";
     private readonly string _directory = Directory.CreateTempSubdirectory("migration-link-").FullName;
@@ -26,6 +27,7 @@ public sealed class LinkFaultTests : IDisposable
 
         var job = await hosts.ClientA.WaitForJobAsync((await hosts.ClientA.MigrateVmAsync(vmId, new MigrateVmRequest(proxy.Endpoint))).Id);
 
+        output.WriteLine($"job: {job.Error}");
         Assert.True(proxy.Faulted.IsCompleted, "the proxy never cut the link");
         Assert.Equal(JobState.Failed, job.State);
         Assert.True(job.Error!.StartsWith($"{vmId}: ", StringComparison.Ordinal) && job.Error.Contains("keeps running here", StringComparison.Ordinal), job.Error);
@@ -65,6 +67,7 @@ public sealed class LinkFaultTests : IDisposable
 
         var job = await hosts.ClientA.WaitForJobAsync((await hosts.ClientA.MigrateVmAsync(vmId, new MigrateVmRequest(proxy.Endpoint))).Id);
 
+        output.WriteLine($"job: {job.Error}");
         Assert.True(proxy.Faulted.IsCompleted, "the proxy never stalled the link");
         Assert.Equal(JobState.Failed, job.State);
         Assert.True(job.Error!.Contains("keeps running here", StringComparison.Ordinal) && job.Error.Contains(" 2 s", StringComparison.Ordinal), job.Error);
