@@ -58,7 +58,10 @@ public sealed class FaultMatrixTests(ITestOutputHelper output) : IDisposable
         var job = await clientA.MigrateVmAsync(vm.Id, new MigrateVmRequest(b.MigrationEndpoint, DowntimeMilliseconds: 0.001));
 
         Assert.Equal(SigKill, await victim.WaitForExitAsync(TimeSpan.FromSeconds(60)));
-        output.WriteLine($"{side} killed at {phase}; job: {(await clientA.GetJobAsync(job.Id)).Error}");
+        if (side == "destination")
+        {
+            output.WriteLine($"destination killed at {phase}; job: {(await clientA.WaitForJobAsync(job.Id)).Error}");
+        }
         Assert.Contains($"fault injection: {side}:{phase} reached", victim.Log, StringComparison.Ordinal);
         switch (side, phase)
         {
