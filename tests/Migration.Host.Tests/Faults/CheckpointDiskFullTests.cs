@@ -42,6 +42,7 @@ public sealed class CheckpointDiskFullTests(ITestOutputHelper output) : IDisposa
 
         var (code, stdout, error) = await ProcessRunner.CliAsync("vm", "checkpoint", "--api", host.Api, vm.Id, "--dir", full, "--incremental");
 
+        output.WriteLine(error);
         Assert.Equal(1, code);
         Assert.Equal("", stdout);
         Assert.StartsWith($"migration: checkpoint to {full}: No space left on device", error, StringComparison.Ordinal);
