@@ -13,6 +13,9 @@ public static class FaultPoint
 
     private static readonly string? Armed = Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } value ? value : null;
 
+    /// <summary>True when a fault is armed; points whose name must be built check this first, so an unarmed build allocates nothing.</summary>
+    public static bool IsArmed => Armed is not null;
+
     /// <summary>SIGKILLs this process if <paramref name="side"/>:<paramref name="point"/> is the armed fault.</summary>
     public static void Reach(string side, string point)
     {

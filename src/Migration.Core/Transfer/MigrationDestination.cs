@@ -111,7 +111,11 @@ public static class MigrationDestination
             RequireEndOfInput = false,
             OnRoundEnd = (round, token) =>
             {
-                FaultPoint.Reach("destination", $"round-{round}");
+                if (FaultPoint.IsArmed)
+                {
+                    FaultPoint.Reach("destination", $"round-{round}");
+                }
+
                 return ControlChannel.WriteAsync(channel, ControlMessage.RoundDone(round), token);
             },
             OnMemoryAllocated = memory =>

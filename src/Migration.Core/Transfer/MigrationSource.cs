@@ -296,7 +296,11 @@ public sealed class MigrationSource
             }
         }
 
-        FaultPoint.Reach("source", phase == MigrationPhase.StopAndCopy ? "stop-and-copy" : $"round-{round}");
+        if (FaultPoint.IsArmed)
+        {
+            FaultPoint.Reach("source", phase == MigrationPhase.StopAndCopy ? "stop-and-copy" : $"round-{round}");
+        }
+
         _listener!.RoundSent(round);
         await writer.WriteRoundEndAsync(round, cancellationToken).ConfigureAwait(false);
         _pages = _pages.Add(stats);
