@@ -27,6 +27,12 @@ internal static partial class Log
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Id} did not stop within {Seconds} s of being terminated; freeing it anyway")]
     public static partial void StopTimedOut(ILogger logger, string id, double seconds);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Id} resumed by force after a migration of unknown outcome")]
+    public static partial void ResumedUnresolved(ILogger logger, string id);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Id}: a connection could not be put back: {Problem}")]
+    public static partial void ThawProblem(ILogger logger, string id, string problem);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "removed a stale API socket at {Path} (no daemon answered on it)")]
     public static partial void RemovedStaleSocket(ILogger logger, string path);
 

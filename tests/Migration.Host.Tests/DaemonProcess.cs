@@ -17,7 +17,15 @@ internal sealed partial class DaemonProcess : IDisposable
 
     private string _api;
 
-    private DaemonProcess(string name, string directory, string secretFile, string? networkNamespace, string migrationAddress, string? runtimeDirectory, string[] options)
+    private DaemonProcess(
+        string name,
+        string directory,
+        string secretFile,
+        string? networkNamespace,
+        string migrationAddress,
+        string? runtimeDirectory,
+        IReadOnlyDictionary<string, string>? environment,
+        string[] options)
     {
         _api = runtimeDirectory is null ? "unix:" + Path.Combine(directory, name + ".sock") : "127.0.0.1:0";
         RuntimeDirectory = runtimeDirectory;
@@ -34,6 +42,11 @@ internal sealed partial class DaemonProcess : IDisposable
                      "--migration-address", migrationAddress, "--secret-file", secretFile, .. options]))
         {
             start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
         }
 
         _process = Process.Start(start)!;
@@ -68,6 +81,10 @@ internal sealed partial class DaemonProcess : IDisposable
 
     public string MigrationAddress { get; }
 
+    public int ProcessId => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
     public string MigrationEndpoint => $"{MigrationAddress}:{MigrationPort}";
 
     public string Log
@@ -83,16 +100,35 @@ internal sealed partial class DaemonProcess : IDisposable
 
     /// <param name="networkNamespace">Runs the daemon in this namespace (ip netns exec); its migration address must be one there.</param>
     public static async Task<DaemonProcess> StartAsync(
-        string name, string directory, string secretFile, string? networkNamespace = null, string migrationAddress = "127.0.0.1", params string[] options)
-    {
-        return await WaitReadyAsync(new DaemonProcess(name, directory, secretFile, networkNamespace, migrationAddress, null, options), name);
-    }
+        string name, string directory, string secretFile, string? networkNamespace = null, string migrationAddress = "127.0.0.1", params string[] options) =>
+        await WhenReadyAsync(new DaemonProcess(name, directory, secretFile, networkNamespace, migrationAddress, null, null, options));
+
+    /// <summary>A daemon on loopback with extra environment variables (a fault to inject, …).</summary>
+    public static Task<DaemonProcess> StartWithEnvironmentAsync(
+        string name, string directory, string secretFile, IReadOnlyDictionary<string, string> environment, params string[] options) =>
+        WhenReadyAsync(new DaemonProcess(name, directory, secretFile, null, "127.0.0.1", null, environment, options));
 
     /// <summary>A daemon whose API is a loopback port; its token goes to <paramref name="runtimeDirectory"/>/migration.</summary>
     public static Task<DaemonProcess> StartOnLoopbackAsync(string name, string directory, string secretFile, string runtimeDirectory, params string[] options) =>
-        WaitReadyAsync(new DaemonProcess(name, directory, secretFile, null, "127.0.0.1", runtimeDirectory, options), name);
+        WhenReadyAsync(new DaemonProcess(name, directory, secretFile, null, "127.0.0.1", runtimeDirectory, null, options));
 
-    private static async Task<DaemonProcess> WaitReadyAsync(DaemonProcess daemon, string name)
+    /// <summary>Waits (bounded) for the process to end by itself and returns its exit code; 137 is SIGKILL.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var limit = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"the daemon did not exit within {timeout.TotalSeconds} s: {Log}");
+        }
+
+        return _process.ExitCode;
+    }
+
+    private static async Task<DaemonProcess> WhenReadyAsync(DaemonProcess daemon)
     {
         try
         {
@@ -102,7 +138,7 @@ internal sealed partial class DaemonProcess : IDisposable
         catch (TimeoutException)
         {
             daemon.Dispose();
-            throw new TimeoutException($"host {name} did not say it was ready: {daemon.Log}");
+            throw new TimeoutException($"host {daemon.Api} did not say it was ready: {daemon.Log}");
         }
     }
 

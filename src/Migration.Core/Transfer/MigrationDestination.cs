@@ -84,13 +84,13 @@ public static class MigrationDestination
         MigrationReceiveOptions options,
         CancellationToken cancellationToken)
     {
-
+        FaultPoint.Reach("destination", "setup");
         CodecWarmUp.Run();
 
         IVirtualMachine machine;
         try
         {
-            machine = await ReceiveStateAsync(channel, build, options, cancellationToken).ConfigureAwait(false);
+            machine = await ReceiveStateAsync(new StallGuardStream(channel, options.StallTimeout, "source"), build, options, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -99,6 +99,7 @@ public static class MigrationDestination
             throw new MigrationException($"incoming migration failed: {reason}; nothing was kept", MigrationOutcome.RolledBack, e);
         }
 
+        FaultPoint.Reach("destination", "stop-and-copy");
         ControlMessage commit;
         try
         {
@@ -127,6 +128,8 @@ public static class MigrationDestination
             }
         }
 
+        FaultPoint.Reach("destination", "after-commit");
+
         // The source learns of the take-over from this; if it cannot, it keeps its copy paused, and this one runs.
         await SendQuietlyAsync(channel, ControlMessage.Resumed, CancellationToken.None).ConfigureAwait(false);
         return machine;
@@ -141,7 +144,15 @@ public static class MigrationDestination
             MemoryBacking = options.MemoryBacking,
             DecodeParallelism = options.DecodeParallelism,
             RequireEndOfInput = false,
-            OnRoundEnd = (round, token) => ControlChannel.WriteAsync(channel, ControlMessage.RoundDone(round), token),
+            OnRoundEnd = (round, token) =>
+            {
+                if (FaultPoint.IsArmed)
+                {
+                    FaultPoint.Reach("destination", $"round-{round}");
+                }
+
+                return ControlChannel.WriteAsync(channel, ControlMessage.RoundDone(round), token);
+            },
             OnMemoryAllocated = memory =>
             {
                 if (options.MaxMemorySize is { } max && memory.Size > max)

@@ -74,6 +74,12 @@ public sealed class MigrationOptions
     /// <summary>How long the source waits for the destination's Ready, then for its Resumed.</summary>
     public TimeSpan HandoverTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long one write of the stream may wait for the destination to take bytes: a destination that hangs, or a link
+    /// that drops everything, keeps the connection open, and the migration rolls back after this long.
+    /// </summary>
+    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Auto-converge: the first throttle, the step added each round the guest still outruns the link, the ceiling.</summary>
     public double InitialThrottle { get; init; } = 0.2;
 

@@ -15,6 +15,9 @@ public sealed class MigrationReceiveOptions
     /// <summary>How long the destination, holding a built machine, waits for the source's Commit before discarding it.</summary>
     public TimeSpan HandoverTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long the stream may bring no bytes with the connection open before the destination discards everything.</summary>
+    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Refuse a stream for another kind of machine before anything is allocated; null accepts any kind.</summary>
     public string? ExpectedKind { get; init; }
 

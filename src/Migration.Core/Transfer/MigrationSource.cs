@@ -142,6 +142,7 @@ public sealed class MigrationSource
             throw;
         }
 
+        FaultPoint.Reach("source", "setup");
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _listener = DestinationListener.Start(_channel, () => _phase, () => CancelQuietly(abort));
         try
@@ -165,7 +166,7 @@ public sealed class MigrationSource
     {
         var log = _machine.Memory.DirtyLog;
         _phase = "the stream's preamble";
-        _writer = new MigrationStreamWriter(_channel, _machine.Kind);
+        _writer = new MigrationStreamWriter(new StallGuardStream(_channel, _options.StallTimeout, "destination"), _machine.Kind);
         await MachineStateWriter.WritePreambleAsync(_writer, _machine, _leadingSections, cancellationToken).ConfigureAwait(false);
 
         // Collect first: from here on the log holds exactly what changes while round 0 goes out.
@@ -264,6 +265,8 @@ public sealed class MigrationSource
                 $"sending Commit failed ({e.Message}): the outcome is unknown — the destination may have the VM; it stays paused here", MigrationOutcome.Unknown, e);
         }
 
+        FaultPoint.Reach("source", "after-commit");
+
         try
         {
             await _listener.Resumed.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
@@ -320,6 +323,11 @@ public sealed class MigrationSource
             }
         }
 
+        if (FaultPoint.IsArmed)
+        {
+            FaultPoint.Reach("source", phase == MigrationPhase.StopAndCopy ? "stop-and-copy" : $"round-{round}");
+        }
+
         _listener!.RoundSent(round);
         await writer.WriteRoundEndAsync(round, cancellationToken).ConfigureAwait(false);
         _pages = _pages.Add(stats);
@@ -354,6 +362,7 @@ public sealed class MigrationSource
         var cause = listener.Failure ?? e switch
         {
             _ when cancellationToken.IsCancellationRequested => $"cancelled during {_phase}",
+            ChannelStalledException => $"the connection stalled during {_phase}: {e.Message}",
             TimeoutException => e.Message,
             IOException or SocketException => $"the connection failed during {_phase}: {e.Message}",
             _ => $"{_phase} failed: {e.Message}",

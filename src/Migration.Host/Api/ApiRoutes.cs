@@ -63,10 +63,10 @@ internal static class ApiRoutes
         return vm.ToInfo();
     }
 
-    private static async Task<VmInfo> ResumeVmAsync(string id, HostDaemon daemon, CancellationToken cancellationToken)
+    private static async Task<VmInfo> ResumeVmAsync(string id, bool? force, HostDaemon daemon, CancellationToken cancellationToken)
     {
         var vm = daemon.Vms.Get(id);
-        await vm.ResumeAsync(cancellationToken).ConfigureAwait(false);
+        await vm.ResumeAsync(force == true, cancellationToken).ConfigureAwait(false);
         return vm.ToInfo();
     }
 

@@ -7,6 +7,10 @@ namespace Migration.Host.Api;
 /// <param name="Exit">How it ended; null while it has not.</param>
 /// <param name="Network">The backend of its sockets on this host.</param>
 /// <param name="ServiceAddress">The address that moves with it, if it has one.</param>
+/// <param name="Unresolved">
+/// Set while the VM is held paused after a migration that sent Commit but never heard the destination take over: why,
+/// and how to resolve it (<c>resume</c> with <c>force</c> once the destination is known not to run it, else delete).
+/// </param>
 public sealed record VmInfo(
     string Id,
     string Name,
@@ -21,4 +25,5 @@ public sealed record VmInfo(
     ulong InstructionsRetired,
     VmExitInfo? Exit,
     NetworkBackend Network = NetworkBackend.Plain,
-    string? ServiceAddress = null);
+    string? ServiceAddress = null,
+    string? Unresolved = null);

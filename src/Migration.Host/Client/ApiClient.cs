@@ -74,8 +74,9 @@ public sealed class ApiClient : IDisposable
     public Task<VmInfo> PauseVmAsync(string id, CancellationToken cancellationToken = default) =>
         SendAsync(HttpMethod.Post, Vm(id) + "/pause", null, HostJsonContext.Default.VmInfo, cancellationToken);
 
-    public Task<VmInfo> ResumeVmAsync(string id, CancellationToken cancellationToken = default) =>
-        SendAsync(HttpMethod.Post, Vm(id) + "/resume", null, HostJsonContext.Default.VmInfo, cancellationToken);
+    /// <param name="force">Also resume a VM held after a migration of unknown outcome (see <see cref="VmInfo.Unresolved"/>).</param>
+    public Task<VmInfo> ResumeVmAsync(string id, bool force = false, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, Vm(id) + (force ? "/resume?force=true" : "/resume"), null, HostJsonContext.Default.VmInfo, cancellationToken);
 
     public Task DeleteVmAsync(string id, CancellationToken cancellationToken = default) =>
         SendAsync<JsonElement>(HttpMethod.Delete, Vm(id), null, null, cancellationToken);

@@ -35,6 +35,12 @@ public sealed class TcpMigrationEndpoint : IMigrationEndpoint
 
     public IPAddress ListenAddress { get; init; } = IPAddress.Loopback;
 
+    /// <summary>
+    /// Bounds every wait on a peer, both ways: authentication, a round's acknowledgement, the hand-over, and a stream
+    /// that moves no bytes with the connection open (a hung peer or a link that drops everything).
+    /// </summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
+
     public Task<int> StartAsync(MigrationContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -42,7 +48,18 @@ public sealed class TcpMigrationEndpoint : IMigrationEndpoint
         _logger = context.LoggerFactory.CreateLogger<TcpMigrationEndpoint>();
         RiscVStateSections.WarmUp();
         _listener = new TcpListener(ListenAddress, context.Port);
-        _listener.Start();
+        try
+        {
+            _listener.Start();
+        }
+        catch (SocketException e)
+        {
+            _listener = null;
+            var reason = e.SocketErrorCode == SocketError.AddressAlreadyInUse ? "the port is in use (another process listens there)" : e.Message;
+            throw new HostConfigurationException(
+                $"cannot listen for migrations on {ListenAddress}:{context.Port}: {reason}; give another --migration-port, or 0 for one the system picks", e);
+        }
+
         var local = (IPEndPoint)_listener.LocalEndpoint;
         var listening = local.ToString();
         Log.MigrationListening(_logger, listening);
@@ -70,6 +87,8 @@ public sealed class TcpMigrationEndpoint : IMigrationEndpoint
         {
             throw ApiException.Conflict($"{vm.Id} has finished ({vm.State}); there is nothing to migrate");
         }
+
+        vm.EnsureNotHeld("migrated");
     }
 
     public async Task<JsonElement> MigrateAsync(HostedVm vm, MigrateVmRequest request, HostJob job, CancellationToken cancellationToken)
@@ -88,6 +107,8 @@ public sealed class TcpMigrationEndpoint : IMigrationEndpoint
                 throw ApiException.Conflict($"{vm.Id} finished before the migration started");
             }
 
+            vm.EnsureNotHeld("migrated");
+
             job.Report("connecting");
             using var client = new TcpClient();
             try
@@ -105,6 +126,9 @@ public sealed class TcpMigrationEndpoint : IMigrationEndpoint
                 Tls = context.Tls,
                 DowntimeTarget = request.DowntimeMilliseconds is { } ms ? TimeSpan.FromMilliseconds(ms) : TimeSpan.FromMilliseconds(30),
                 MaxBandwidth = request.MaxBandwidth,
+                AuthenticationTimeout = Timeout,
+                HandoverTimeout = Timeout,
+                StallTimeout = Timeout,
             };
             try
             {
@@ -120,9 +144,17 @@ public sealed class TcpMigrationEndpoint : IMigrationEndpoint
             {
                 Log.MigrationFailed(_logger, vm.Id, destination, e.Message);
                 // The engine's message already says where the guest is; an unknown outcome also needs where to look.
-                var detail = e.Outcome == MigrationOutcome.RolledBack
-                    ? $"{vm.Id}: {e.Message}"
-                    : $"{vm.Id}: {e.Message}; it stays paused here until it is known where it runs: check the destination {to}";
+                string detail;
+                if (e.Outcome == MigrationOutcome.RolledBack)
+                {
+                    detail = $"{vm.Id}: {e.Message}";
+                }
+                else
+                {
+                    vm.HoldUnresolved(destination);
+                    detail = $"{vm.Id}: {e.Message}; it is held until it is known where it runs: check the destination {to}, then vm resume --force {vm.Id} here if it does not run it, or vm delete {vm.Id} here if it does";
+                }
+
                 throw new ApiException(StatusCodes.Status502BadGateway, detail, e);
             }
         }
@@ -220,7 +252,15 @@ public sealed class TcpMigrationEndpoint : IMigrationEndpoint
                     incoming!.Commit((RiscVMachine)started, rebindings, start: true);
                     committed = true;
                 },
-                new MigrationReceiveOptions { Secret = context.Secret.Key, Tls = context.Tls, ExpectedKind = RiscVMachine.MachineKind },
+                new MigrationReceiveOptions
+                {
+                    Secret = context.Secret.Key,
+                    Tls = context.Tls,
+                    ExpectedKind = RiscVMachine.MachineKind,
+                    AuthenticationTimeout = Timeout,
+                    HandoverTimeout = Timeout,
+                    StallTimeout = Timeout,
+                },
                 token).ConfigureAwait(false);
 
             // A VM that was paused on the source arrives paused: registered, not started.

@@ -30,6 +30,7 @@ public sealed class HostedVm
     private volatile bool _started;
     private volatile bool _paused;
     private volatile bool _disposed;
+    private volatile string? _unresolved;
     private long _finishedAtUnixMilliseconds;
     private CheckpointSeries? _series;
     private string? _seriesDirectory;
@@ -72,6 +73,9 @@ public sealed class HostedVm
     }
 
     public bool IsFinished => State is VmState.Exited or VmState.Faulted;
+
+    /// <summary>Why the VM is held paused after a migration of unknown outcome; null when it is not.</summary>
+    public string? Unresolved => _unresolved;
 
     internal Stream ConsoleStream { get; }
 
@@ -129,7 +133,8 @@ public sealed class HostedVm
             instructions,
             exit,
             Network,
-            Spec.ServiceAddress);
+            Spec.ServiceAddress,
+            _unresolved);
     }
 
     public async Task PauseAsync(CancellationToken cancellationToken)
@@ -159,7 +164,11 @@ public sealed class HostedVm
         }
     }
 
-    public async Task ResumeAsync(CancellationToken cancellationToken)
+    /// <param name="force">
+    /// Also resumes a VM held after a migration of unknown outcome: its operator has checked that the destination does
+    /// not run it (else two copies would run). Connections frozen for the hand-over are put back on this host first.
+    /// </param>
+    public async Task ResumeAsync(bool force, CancellationToken cancellationToken)
     {
         using (await AcquireControlAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -169,13 +178,56 @@ public sealed class HostedVm
                 throw ApiException.Conflict($"{Id} is not paused");
             }
 
+            if (_unresolved is { } reason)
+            {
+                if (!force)
+                {
+                    throw ApiException.Conflict($"{Id} is held: {reason}");
+                }
+
+                if (Machine.Sockets is { PreservesConnections: true } sockets)
+                {
+                    foreach (var problem in sockets.Thaw())
+                    {
+                        Log.ThawProblem(_logger, Id, problem);
+                    }
+                }
+
+                _unresolved = null;
+                Log.ResumedUnresolved(_logger, Id);
+            }
+
             Machine.Resume();
             _paused = false;
         }
     }
 
+    /// <summary>
+    /// After a migration that sent Commit but never heard the destination take over: the engine left the machine
+    /// paused and it must stay so until its operator knows where the guest runs. Called under the control lock.
+    /// </summary>
+    internal void HoldUnresolved(string destination)
+    {
+        _paused = true;
+        _unresolved = $"a migration to {destination} committed, but the destination never confirmed it took the VM over; it may run it there. "
+            + $"Check the destination: if it does not run {Id}, resume it here with vm resume --force {Id}; if it does, vm delete {Id} here";
+    }
+
     /// <summary>Refuses (409) a checkpoint of a VM that has ended, before a job is made for it.</summary>
-    public void EnsureCanCheckpoint() => EnsureLive("checkpointed");
+    public void EnsureCanCheckpoint()
+    {
+        EnsureLive("checkpointed");
+        EnsureNotHeld("checkpointed");
+    }
+
+    /// <summary>Refuses (409) to copy a VM that may run on another host: a checkpoint or a migration of it could be a second copy.</summary>
+    public void EnsureNotHeld(string verb)
+    {
+        if (_unresolved is { } reason)
+        {
+            throw ApiException.Conflict($"{Id} cannot be {verb} while it is held: {reason}");
+        }
+    }
 
     /// <summary>
     /// Writes a checkpoint into <paramref name="directory"/>: incremental on this VM's previous checkpoint there when
@@ -189,6 +241,7 @@ public sealed class HostedVm
         using (await AcquireControlAsync(cancellationToken).ConfigureAwait(false))
         {
             EnsureLive("checkpointed");
+            EnsureNotHeld("checkpointed");
             CheckpointDirectory target;
             try
             {

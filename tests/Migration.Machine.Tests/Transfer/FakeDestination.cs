@@ -102,6 +102,13 @@ internal static class FakeDestination
         }
     }
 
+    /// <summary>Authenticates, then reads nothing more and holds the connection open until the source closes it: a hung peer.</summary>
+    public static async Task HangAfterAuthenticationAsync(Loopback link, Task sourceDone)
+    {
+        await ChannelAuthenticator.AuthenticateServerAsync(link.Destination, TransferSetup.Secret, TimeSpan.FromSeconds(10));
+        await sourceDone.WaitAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
     private static async Task<MigrationStreamReader> StartReadingAsync(Loopback link)
     {
         await ChannelAuthenticator.AuthenticateServerAsync(link.Destination, TransferSetup.Secret, TimeSpan.FromSeconds(10));

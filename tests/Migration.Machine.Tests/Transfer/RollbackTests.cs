@@ -189,6 +189,22 @@ public sealed class RollbackTests : IDisposable
     }
 
     [Fact]
+    public async Task A_destination_that_hangs_with_the_connection_open_stalls_the_source_s_write_and_times_out()
+    {
+        await using var link = await Loopback.ConnectAsync();
+        var sourceDone = new TaskCompletionSource();
+        var destination = FakeDestination.HangAfterAuthenticationAsync(link, sourceDone.Task);
+
+        // 32 MiB of pages: more than the loopback socket buffers hold, so a write blocks once the destination stops reading.
+        var e = await MigrateExpectingFailureAsync(link, new MigrationOptions { Secret = TransferSetup.Secret, StallTimeout = TimeSpan.FromMilliseconds(300) });
+        sourceDone.SetResult();
+        await destination.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.StartsWith("the connection stalled during round 0: the destination took no bytes for 0.3 s with the connection open", e.Message, StringComparison.Ordinal);
+        AssertRolledBack(e);
+    }
+
+    [Fact]
     public async Task A_source_that_gives_up_during_the_hand_over_makes_the_destination_discard_the_machine()
     {
         await using var link = await Loopback.ConnectAsync();

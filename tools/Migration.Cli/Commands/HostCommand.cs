@@ -114,10 +114,25 @@ internal static class HostCommand
             AllowMultipleArgumentsPerToken = false,
             DefaultValueFactory = _ => [],
         };
+        var migrationTimeout = new Option<TimeSpan>("--migration-timeout")
+        {
+            Description = "longest wait on a migration peer, either way: authentication, a round's acknowledgement, the hand-over, a connection that moves no bytes (default 10s)",
+            DefaultValueFactory = _ => TimeSpan.FromSeconds(10),
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+                if (!Duration.TryParse(text, out var value) || value < TimeSpan.FromMilliseconds(100) || value > TimeSpan.FromHours(1))
+                {
+                    result.AddError($"--migration-timeout: '{text}' is not a duration from 100ms to 1h (examples: 500ms, 10s, 2m)");
+                }
+
+                return value;
+            },
+        };
         var quiet = new Option<bool>("--quiet") { Description = "log only warnings and errors, not each VM's creation and end" };
         var command = new Command("host", "Run the host daemon: VMs, the control API and the migration port, until SIGINT/SIGTERM")
         {
-            name, api, migrationPort, migrationAddress, secretFile, network, relay, tlsCertificate, tlsTrust, tlsPins, quiet,
+            name, api, migrationPort, migrationAddress, migrationTimeout, secretFile, network, relay, tlsCertificate, tlsTrust, tlsPins, quiet,
         };
         command.SetAction(parse => Run(new HostDaemonOptions
         {
@@ -131,7 +146,7 @@ internal static class HostCommand
             TlsTrustFile = parse.GetValue(tlsTrust)?.FullName,
             TlsPins = parse.GetValue(tlsPins) ?? [],
             LogLevel = parse.GetValue(quiet) ? LogLevel.Warning : LogLevel.Information,
-            Migration = new TcpMigrationEndpoint { ListenAddress = parse.GetValue(migrationAddress)! },
+            Migration = new TcpMigrationEndpoint { ListenAddress = parse.GetValue(migrationAddress)!, Timeout = parse.GetValue(migrationTimeout) },
         }));
         return command;
     }

@@ -32,6 +32,10 @@ internal static class VmTables
         Row("id", vm.Id);
         Row("name", vm.Name);
         Row("state", vm.State.ToString());
+        if (vm.Unresolved is { } unresolved)
+        {
+            Row("held", unresolved);
+        }
         if (vm.Exit is { } exit)
         {
             Row("exit", VmText.Exit(exit));
