@@ -104,6 +104,7 @@ public sealed class TcpMigrationEndpoint : IMigrationEndpoint
                 Secret = context.Secret.Key,
                 DowntimeTarget = request.DowntimeMilliseconds is { } ms ? TimeSpan.FromMilliseconds(ms) : TimeSpan.FromMilliseconds(30),
                 MaxBandwidth = request.MaxBandwidth,
+                Compress = request.Compress ?? false,
             };
             try
             {
