@@ -47,18 +47,20 @@ internal sealed class DowntimeBenchmark(DowntimeSettings settings, TextWriter pr
     private static string Ms(double value) => value.ToString("F1", CultureInfo.InvariantCulture);
 
     /// <summary>
-    /// The first migrations of fresh daemons compile their code paths: a small dirty guest goes back and forth with and
-    /// without compression first, so no cell's first run measures the compiler.
+    /// The first migrations of fresh daemons compile their code paths: a small kv guest with a client connected goes
+    /// back and forth without and with compression first, so no cell's first run measures the compiler.
     /// </summary>
     private static async Task WarmUpAsync(HostPair hosts, CancellationToken cancellationToken)
     {
-        var workload = new DowntimeWorkload(DowntimeWorkloadKind.Dirty, 1UL << 20, 10_000);
-        var vm = await hosts.Client(0).CreateVmAsync(new CreateVmRequest(GuestImages.Find(workload.Guest), 16UL << 20, Args: workload.Args, Name: "warm-up"), cancellationToken).ConfigureAwait(false);
-        await VmOperations.WaitForConsoleAsync(hosts.Client(0), vm.Id, workload.ReadyText, cancellationToken).ConfigureAwait(false);
-        for (var i = 0; i < 4; i++)
+        var vm = await hosts.Client(0).CreateVmAsync(new CreateVmRequest(GuestImages.Find("kv"), 16UL << 20, ["6379:0"], Name: "warm-up"), cancellationToken).ConfigureAwait(false);
+        var server = await VmOperations.ListenerAsync(hosts.Client(0), vm.Id, 6379, cancellationToken).ConfigureAwait(false);
+        await using (await PingProbe.StartAsync(server, cancellationToken).ConfigureAwait(false))
         {
-            var (from, to) = (i % 2, 1 - (i % 2));
-            await VmOperations.MigrateAsync(hosts.Client(from), vm.Id, new MigrateVmRequest(hosts[to].MigrationEndpoint, Compress: i >= 2), "a warm-up migration", cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < 4; i++)
+            {
+                var (from, to) = (i % 2, 1 - (i % 2));
+                await VmOperations.MigrateAsync(hosts.Client(from), vm.Id, new MigrateVmRequest(hosts[to].MigrationEndpoint, Compress: i >= 2), "a warm-up migration", cancellationToken).ConfigureAwait(false);
+            }
         }
 
         await hosts.Client(0).DeleteVmAsync(vm.Id, cancellationToken).ConfigureAwait(false);

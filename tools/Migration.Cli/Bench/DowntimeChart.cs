@@ -53,8 +53,13 @@ internal static class DowntimeChart
             }
         }
 
-        downtime.ShowLegend(Alignment.UpperLeft);
-        total.ShowLegend(Alignment.UpperLeft);
+        // From zero, with room above the lines for the legend.
+        var maxX = Math.Max(1, lines.SelectMany(l => l.Points).Select(p => p.Cell.Workload.DirtyMegabytesPerSecond).DefaultIfEmpty(0).Max());
+        foreach (var (plot, top) in new[] { (downtime, lines.SelectMany(l => l.Points).Select(p => p.Downtime.Median)), (total, lines.SelectMany(l => l.Points).Select(p => p.Total.Median)) })
+        {
+            plot.Axes.SetLimits(-maxX * 0.03, maxX * 1.05, 0, Math.Max(1, top.DefaultIfEmpty(0).Max()) * (1.15 + (0.06 * lines.Count)));
+            plot.ShowLegend(Alignment.UpperLeft);
+        }
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory is not null)
         {
