@@ -13,8 +13,11 @@ namespace Migration.Cli.Bench;
 /// </summary>
 internal sealed class DowntimeBenchmark(DowntimeSettings settings, TextWriter progress)
 {
-    // Lets the dirty guest reach its rate and the kv load get going before the first measured migration.
+    // Lets the kv load get going, and the dirty guest reach its rate, before the first measured migration.
     private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(500);
+
+    // The longest wait for a dirty guest's first pass over its working set (see SettleTime).
+    private static readonly TimeSpan FirstPassLimit = TimeSpan.FromSeconds(60);
 
     // Between runs, and after the last before the client's gaps are read: the guest runs on its new host a while.
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(300);
@@ -88,7 +91,7 @@ internal sealed class DowntimeBenchmark(DowntimeSettings settings, TextWriter pr
             // Bounded in time as well as in requests: the whole cell, with room for slow migrations.
             await using var load = server is null ? null : KvClientLoad.Start(server, TimeSpan.FromMinutes(2 + (2 * settings.Runs)));
             await using var probe = server is null ? null : await PingProbe.StartAsync(server, cancellationToken).ConfigureAwait(false);
-            await Task.Delay(Settle, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(SettleTime(workload), cancellationToken).ConfigureAwait(false);
 
             var reports = new List<(MigrationJobResult Report, long From, long To)>();
             for (var run = 0; run < settings.Runs; run++)
@@ -123,6 +126,21 @@ internal sealed class DowntimeBenchmark(DowntimeSettings settings, TextWriter pr
         {
             await hosts.Client(side).DeleteVmAsync(vm.Id, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
+    }
+
+    /// <summary>
+    /// A dirty guest's working set is zero until its first pass writes it, and zero pages are not sent: until then a
+    /// migration would move only the part written so far. The first run starts once one pass is done.
+    /// </summary>
+    private static TimeSpan SettleTime(DowntimeWorkload workload)
+    {
+        if (workload.Kind != DowntimeWorkloadKind.Dirty || workload.PagesPerSecond == 0)
+        {
+            return Settle;
+        }
+
+        var firstPass = TimeSpan.FromSeconds((double)workload.WorkingSetPages / workload.PagesPerSecond) + Settle;
+        return firstPass < FirstPassLimit ? firstPass : FirstPassLimit;
     }
 
     private Task Say(string line) =>

@@ -6,7 +6,8 @@ namespace Migration.Cli.Bench;
 /// <summary>
 /// The chart of the downtime benchmark: median guest downtime (left) and total migration time (right) against the
 /// rate at which the guest dirties memory, one line per memory size, working set, backend and compression setting.
-/// The idle guest dirties nothing and stands at 0 on every line; kv, whose rate is its clients', is left out.
+/// The idle guest dirties nothing and stands at 0 on every line; kv, whose rate is its clients', and dirty guests
+/// without a set rate (0: as fast as they can) are left out.
 /// </summary>
 internal static class DowntimeChart
 {
@@ -14,7 +15,7 @@ internal static class DowntimeChart
     {
         var idle = results.Where(r => r.Cell.Workload.Kind == DowntimeWorkloadKind.Idle).ToList();
         var lines = results
-            .Where(r => r.Cell.Workload.Kind == DowntimeWorkloadKind.Dirty)
+            .Where(r => r.Cell.Workload is { Kind: DowntimeWorkloadKind.Dirty, PagesPerSecond: > 0 })
             .GroupBy(r => (r.Cell.Memory, r.Cell.Workload.WorkingSetBytes, r.Network, r.Cell.Compress))
             .Select(g => (Key: g.Key, Points: idle
                 .Where(i => i.Cell.Memory == g.Key.Memory && i.Network == g.Key.Network && i.Cell.Compress == g.Key.Compress)

@@ -15,7 +15,7 @@ internal sealed record DowntimeSettings(
 
     public static readonly IReadOnlyList<string> BackendNames = ["auto", "repair", "relay", "plain"];
 
-    /// <summary>The full matrix: three memory sizes; idle, three dirty rates on one working set, kv; compression off and on.</summary>
+    /// <summary>The full matrix: three memory sizes; idle, four dirty rates on one working set, kv; compression off and on.</summary>
     public static DowntimeSettings Full { get; } = new(
         [256UL << 20, 1UL << 30, 4UL << 30],
         [
@@ -23,6 +23,7 @@ internal sealed record DowntimeSettings(
             new(DowntimeWorkloadKind.Dirty, 64UL << 20, 2_500),
             new(DowntimeWorkloadKind.Dirty, 64UL << 20, 10_000),
             new(DowntimeWorkloadKind.Dirty, 64UL << 20, 40_000),
+            new(DowntimeWorkloadKind.Dirty, 64UL << 20, 160_000),
             new(DowntimeWorkloadKind.Kv),
         ],
         ["auto"],
