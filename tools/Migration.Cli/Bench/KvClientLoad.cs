@@ -38,7 +38,8 @@ internal sealed class KvClientLoad : IAsyncDisposable
     {
         get
         {
-            if (_process is { HasExited: true } process)
+            // Exit code 0 is all its requests answered, which a long cell may see: a load that ended, not one that failed.
+            if (_process is { HasExited: true } process && process.ExitCode != 0)
             {
                 lock (_gate)
                 {
