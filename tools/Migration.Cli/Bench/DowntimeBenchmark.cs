@@ -106,12 +106,14 @@ internal sealed class DowntimeBenchmark(DowntimeSettings settings, TextWriter pr
                 await Task.Delay(Interval, cancellationToken).ConfigureAwait(false);
             }
 
-            // A probe that lost its connection (the plain backend resets them) has no gap to report for any run.
-            var clientNote = probe?.Failure is { } lost ? $"the probe's connection ended: {lost}" : load?.Failure;
+            // A probe that lost its connection (the plain backend resets them) has no gap to report for any run; a load
+            // that failed leaves the probe's gaps valid, and is said beside them.
+            var probeLost = probe?.Failure;
+            var clientNote = probeLost is not null ? $"the probe's connection ended: {probeLost}" : load?.Failure;
             var runs = reports.Select(r => new DowntimeRun(
                 r.Report.TotalMilliseconds,
                 r.Report.DowntimeMilliseconds,
-                probe is not null && clientNote is null ? probe.Timeline.LargestGap(r.From, r.To).TotalMilliseconds : null,
+                probe is not null && probeLost is null ? probe.Timeline.LargestGap(r.From, r.To).TotalMilliseconds : null,
                 r.Report.Rounds.Count,
                 r.Report.BytesSent,
                 cell.Memory / (r.Report.TotalMilliseconds / 1000) / 1e9)).ToList();

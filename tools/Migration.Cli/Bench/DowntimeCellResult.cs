@@ -3,7 +3,7 @@ namespace Migration.Cli.Bench;
 /// <summary>The runs of one cell and what they add up to.</summary>
 /// <param name="Network">The backend the hosts used, as they reported it (auto resolves to one).</param>
 /// <param name="ClientLoad">The load kv ran under, or null for guests without clients.</param>
-/// <param name="ClientNote">Why client-observed downtime is missing where clients ran (connections reset), else null.</param>
+/// <param name="ClientNote">What went wrong for the clients — the probe's connection reset (no client figure), or the load failed — else null.</param>
 internal sealed record DowntimeCellResult(DowntimeCell Cell, string Network, IReadOnlyList<DowntimeRun> Runs, string? ClientLoad, string? ClientNote)
 {
     public Spread Total => Spread.Of(Runs.Select(r => r.TotalMilliseconds))!;

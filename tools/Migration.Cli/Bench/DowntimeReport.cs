@@ -18,10 +18,20 @@ internal static class DowntimeReport
         text.AppendLine("|---|---|---|---|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
         {
-            var client = r.Client is { } c ? Figure(c, "F1") : r.ClientNote is null ? "—" : "— (reset)";
+            var client = r.Client is { } c ? Figure(c, "F1") : r.ClientLoad is null ? "—" : "— (reset)";
             var bytes = r.Bytes;
             text.AppendLine(Invariant,
                 $"| {r.Cell.MemoryText} | {r.Cell.Workload.Name} | {r.Network} | {r.Cell.CompressionText} | {Figure(r.Total, "F1")} | {Figure(r.Downtime, "F1")} | {client} | {Figure(r.Rounds, "F0")} | {Figure(new Spread(bytes.Median / 1e6, bytes.Min / 1e6, bytes.Max / 1e6), "F1")} | {Figure(r.GigabytesPerSecond, "F2")} |");
+        }
+
+        var notes = results.Where(r => r.ClientNote is not null).ToList();
+        if (notes.Count > 0)
+        {
+            text.AppendLine();
+            foreach (var r in notes)
+            {
+                text.AppendLine(Invariant, $"- {r.Cell.MemoryText} {r.Cell.Workload.Name} {r.Network} compression {r.Cell.CompressionText}: {r.ClientNote}");
+            }
         }
 
         var loads = results.Select(r => r.ClientLoad).OfType<string>().Distinct().ToList();
