@@ -37,7 +37,7 @@ internal static class DowntimeChart
             plot.YLabel("ms");
         }
 
-        var palette = new ScottPlot.Palettes.Category10();
+        var palette = new ScottPlot.Palettes.Category20();
         for (var i = 0; i < lines.Count; i++)
         {
             var (key, points) = lines[i];
