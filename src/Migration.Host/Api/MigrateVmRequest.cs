@@ -7,4 +7,5 @@ namespace Migration.Host.Api;
 /// <param name="To">The destination daemon's migration endpoint, <c>HOST:PORT</c>.</param>
 /// <param name="DowntimeMilliseconds">Target for the final stop-and-copy; null for the engine's default.</param>
 /// <param name="MaxBandwidth">Bytes per second; null for unlimited.</param>
-public sealed record MigrateVmRequest(string? To, double? DowntimeMilliseconds = null, long? MaxBandwidth = null);
+/// <param name="Compress">LZ4 for non-zero pages; null for the engine's default (off: raw pages cross loopback faster).</param>
+public sealed record MigrateVmRequest(string? To, double? DowntimeMilliseconds = null, long? MaxBandwidth = null, bool? Compress = null);

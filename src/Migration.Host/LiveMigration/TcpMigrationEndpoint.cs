@@ -126,6 +126,7 @@ public sealed class TcpMigrationEndpoint : IMigrationEndpoint
                 Tls = context.Tls,
                 DowntimeTarget = request.DowntimeMilliseconds is { } ms ? TimeSpan.FromMilliseconds(ms) : TimeSpan.FromMilliseconds(30),
                 MaxBandwidth = request.MaxBandwidth,
+                Compress = request.Compress ?? false,
                 AuthenticationTimeout = Timeout,
                 HandoverTimeout = Timeout,
                 StallTimeout = Timeout,

@@ -27,6 +27,9 @@ internal sealed class PingProbe : IAsyncDisposable
 
     public ReplyTimeline Timeline { get; } = new();
 
+    /// <summary>What ended the probe before it was stopped (a reset, an end of stream), or null while it runs.</summary>
+    public string? Failure => _loop.IsFaulted ? _loop.Exception?.InnerException?.Message : null;
+
     public static async Task<PingProbe> StartAsync(IPEndPoint server, CancellationToken cancellationToken = default)
     {
         var client = new TcpClient(server.AddressFamily) { NoDelay = true };

@@ -4,7 +4,7 @@ using Migration.Core.Checkpoints;
 
 namespace Migration.Cli.Commands;
 
-/// <summary><c>migration bench checkpoint [--memory SIZE] [--runs N] [--dir DIR]</c>: whole-checkpoint figures beside the host's limits.</summary>
+/// <summary><c>migration bench checkpoint [--memory SIZE] [--runs N] [--dir DIR]</c>: whole-checkpoint figures beside the host's limits; <c>bench downtime</c>: see <see cref="BenchDowntimeCommand"/>.</summary>
 internal static class BenchCommand
 {
     public static Command Create()
@@ -25,7 +25,7 @@ internal static class BenchCommand
             memory, runs, dir,
         };
         checkpoint.SetAction(parse => RunCheckpoint(parse.GetValue(memory), parse.GetValue(runs), parse.GetValue(dir)));
-        return new Command("bench", "Benchmarks") { checkpoint, BenchMigrateCommand.Create() };
+        return new Command("bench", "Benchmarks") { checkpoint, BenchMigrateCommand.Create(), BenchDowntimeCommand.Create() };
     }
 
     private static int RunCheckpoint(ulong memorySize, int runs, DirectoryInfo? directory)

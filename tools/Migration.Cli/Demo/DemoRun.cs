@@ -6,8 +6,6 @@ using System.Text.Json;
 using Migration.Host;
 using Migration.Host.Api;
 using Migration.Host.Client;
-using Migration.Networking.Relay;
-using Migration.Networking.Repair;
 using Spectre.Console;
 
 namespace Migration.Cli.Demo;
@@ -20,91 +18,24 @@ namespace Migration.Cli.Demo;
 internal sealed class DemoRun(int migrations, ulong memory, TimeSpan interval, TextWriter progress)
 {
     private const int Clients = 8;
-    private static readonly TimeSpan StepLimit = TimeSpan.FromMinutes(2);
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            throw new InvalidOperationException("the demo's hosts run on Linux");
-        }
-
-        var directory = Directory.CreateTempSubdirectory("migration-demo-").FullName;
-        try
-        {
-            var secret = Path.Combine(directory, "secret");
-            // The hosts refuse a secret file others can read: create it owner-only from the start.
-            var secretStream = new FileStream(secret, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite });
-            await using (secretStream.ConfigureAwait(false))
-            {
-                await secretStream.WriteAsync(Encoding.ASCII.GetBytes(Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))), cancellationToken).ConfigureAwait(false);
-            }
-
-            // Without the privilege TCP repair needs, the clients reach the VM through a relay (in this process), which
-            // keeps their connections as well; with it, the hosts choose repair themselves.
-            RelayServer? relay = null;
-            string[] options = [];
-            if (RepairSupport.Probe() is { } reason)
-            {
-                using var key = HostSecret.Load(secret);
-                relay = RelayServer.Start(new IPEndPoint(IPAddress.Loopback, 0), key.Key.ToArray());
-                options = ["--network", "relay", "--relay", relay.Endpoint.ToString()];
-                await progress.WriteLineAsync($"TCP repair is not available ({reason}): the hosts use a relay at {relay.Endpoint}").ConfigureAwait(false);
-            }
-
-            await using var relayScope = relay;
-            await progress.WriteLineAsync("starting hosts a and b").ConfigureAwait(false);
-            var starting = new[] { DemoHost.StartAsync("a", directory, secret, options, cancellationToken), DemoHost.StartAsync("b", directory, secret, options, cancellationToken) };
-            await ((Task)Task.WhenAll(starting)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            using var a = await starting[0].ConfigureAwait(false);
-            using var b = await starting[1].ConfigureAwait(false);
-            using var clientA = a.Client();
-            using var clientB = b.Client();
-            return await RunOnAsync([(a, clientA), (b, clientB)], directory, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
+        await progress.WriteLineAsync("starting hosts a and b").ConfigureAwait(false);
+        // Without the privilege TCP repair needs, the clients reach the VM through a relay, which keeps their
+        // connections as well; with it, the hosts choose repair themselves.
+        await using var hosts = await HostPair.StartAsync("auto", progress, cancellationToken).ConfigureAwait(false);
+        return await RunOnAsync([(hosts[0], hosts.Client(0)), (hosts[1], hosts.Client(1))], hosts.Directory, hosts.Network, cancellationToken).ConfigureAwait(false);
     }
 
     private static string Ms(double value) => value.ToString("F1", CultureInfo.InvariantCulture);
 
-    private static async Task<JsonElement> FinishAsync(ApiClient client, JobInfo job, string what, CancellationToken cancellationToken)
-    {
-        var final = await client.WaitForJobAsync(job.Id, cancellationToken: cancellationToken).WaitAsync(StepLimit, cancellationToken).ConfigureAwait(false);
-        if (final.State != JobState.Succeeded || final.Result is not { } result)
-        {
-            throw new InvalidOperationException($"{what} failed: {final.Error ?? final.State.ToString()}");
-        }
-
-        return result;
-    }
-
-    private static async Task<IPEndPoint> ListenerAsync(ApiClient client, string vm, CancellationToken cancellationToken)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < StepLimit)
-        {
-            var info = await client.GetVmAsync(vm, cancellationToken).ConfigureAwait(false);
-            if (info.Ports.FirstOrDefault(p => p.GuestPort == 6379 && p.Protocol == "tcp")?.Host is { } host && IPEndPoint.TryParse(host, out var endpoint))
-            {
-                return endpoint;
-            }
-
-            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
-        }
-
-        throw new TimeoutException($"{vm} did not start listening within {StepLimit.TotalSeconds:0} s");
-    }
-
-    private async Task<int> RunOnAsync((DemoHost Host, ApiClient Client)[] hosts, string directory, CancellationToken cancellationToken)
+    private async Task<int> RunOnAsync((DemoHost Host, ApiClient Client)[] hosts, string directory, NetworkBackend network, CancellationToken cancellationToken)
     {
         var (host, client) = hosts[0];
-        var network = (await client.GetHostAsync(cancellationToken).ConfigureAwait(false)).Network;
         await progress.WriteLineAsync($"hosts a and b are up; network backend {network.ToString().ToLowerInvariant()}").ConfigureAwait(false);
         var vm = await client.CreateVmAsync(new CreateVmRequest(GuestImages.Find("kv"), memory, ["6379:0"], Name: "kv"), cancellationToken).ConfigureAwait(false);
-        var server = await ListenerAsync(client, vm.Id, cancellationToken).ConfigureAwait(false);
+        var server = await VmOperations.ListenerAsync(client, vm.Id, 6379, cancellationToken).ConfigureAwait(false);
         await progress.WriteLineAsync($"kv ({vm.Id}, {memory >> 20} MiB) listens on {server} on host {host.Name}; {Clients} clients increment their counters").ConfigureAwait(false);
 
         await using var load = new KvLoad(server, Clients);
@@ -125,8 +56,7 @@ internal sealed class DemoRun(int migrations, ulong memory, TimeSpan interval, T
             await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
             var (target, targetClient) = hosts[(i + 1) % 2];
             var from = Stopwatch.GetTimestamp();
-            var job = await client.MigrateVmAsync(vm.Id, new MigrateVmRequest(target.MigrationEndpoint), cancellationToken).ConfigureAwait(false);
-            var result = (await FinishAsync(client, job, $"migration {i + 1}", cancellationToken).ConfigureAwait(false)).Deserialize(HostJsonContext.Default.MigrationJobResult)!;
+            var result = await VmOperations.MigrateAsync(client, vm.Id, new MigrateVmRequest(target.MigrationEndpoint), $"migration {i + 1}", cancellationToken).ConfigureAwait(false);
             var to = Stopwatch.GetTimestamp();
             Record($"migration {i + 1}", $"{host.Name} → {target.Name}", result.TotalMilliseconds, result.DowntimeMilliseconds, from, to);
             await progress.WriteLineAsync($"migration {i + 1}: {host.Name} → {target.Name} in {Ms(result.TotalMilliseconds)} ms, guest paused {Ms(result.DowntimeMilliseconds)} ms").ConfigureAwait(false);
@@ -136,10 +66,10 @@ internal sealed class DemoRun(int migrations, ulong memory, TimeSpan interval, T
         await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
         var saveFrom = Stopwatch.GetTimestamp();
         var save = await client.CheckpointVmAsync(vm.Id, new CheckpointRequest(Path.Combine(directory, "checkpoints"), Stop: true), cancellationToken).ConfigureAwait(false);
-        var saved = (await FinishAsync(client, save, "the stop checkpoint", cancellationToken).ConfigureAwait(false)).Deserialize(HostJsonContext.Default.CheckpointJobResult)!;
+        var saved = (await VmOperations.FinishAsync(client, save, "the stop checkpoint", cancellationToken).ConfigureAwait(false)).Deserialize(HostJsonContext.Default.CheckpointJobResult)!;
         var restored = await client.RestoreVmAsync(new RestoreVmRequest(saved.File, ["6379:0"], "kv", vm.Id), cancellationToken).ConfigureAwait(false);
         var saveTo = Stopwatch.GetTimestamp();
-        var resumedOn = await ListenerAsync(client, restored.Id, cancellationToken).ConfigureAwait(false);
+        var resumedOn = await VmOperations.ListenerAsync(client, restored.Id, 6379, cancellationToken).ConfigureAwait(false);
         Record("checkpoint + resume", host.Name, Stopwatch.GetElapsedTime(saveFrom, saveTo).TotalMilliseconds, null, saveFrom, saveTo);
         await progress.WriteLineAsync($"checkpoint {Path.GetFileName(saved.File)} ({saved.Bytes:N0} bytes) and resume on {host.Name} as {restored.Id}, listening on {resumedOn}").ConfigureAwait(false);
 
