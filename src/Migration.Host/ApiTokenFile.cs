@@ -14,8 +14,6 @@ public static class ApiTokenFile
 {
     private const UnixFileMode OwnerOnlyFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode OwnerOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-    private const UnixFileMode Shared = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
-        | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
 
     /// <summary>The directory this user's daemons and clients agree on.</summary>
     public static string DefaultDirectory()
@@ -58,9 +56,8 @@ public static class ApiTokenFile
                 Directory.CreateDirectory(directory, OwnerOnlyDirectory);
             }
 
-            if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(directory) & Shared) != 0)
+            if (OwnerOnlyMode.SharedMode(directory) is { } octal)
             {
-                var octal = Convert.ToString((int)File.GetUnixFileMode(directory) & 0x1FF, 8).PadLeft(4, '0');
                 throw new HostConfigurationException($"cannot write the API token to {directory}: it has mode {octal}; it must be the user's alone (chmod 700 {directory})");
             }
 

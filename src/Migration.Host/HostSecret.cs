@@ -38,16 +38,9 @@ public sealed class HostSecret : IDisposable
                 : $"secret file {path} does not exist");
         }
 
-        if (!OperatingSystem.IsWindows())
+        if (OwnerOnlyMode.SharedMode(path) is { } octal)
         {
-            var mode = File.GetUnixFileMode(path);
-            const UnixFileMode shared = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
-                | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
-            if ((mode & shared) != 0)
-            {
-                var octal = Convert.ToString((int)mode & 0x1FF, 8).PadLeft(4, '0');
-                throw new HostConfigurationException($"secret file {path} has mode {octal}: group and others must have no access (chmod 600 {path})");
-            }
+            throw new HostConfigurationException($"secret file {path} has mode {octal}: group and others must have no access (chmod 600 {path})");
         }
 
         byte[] bytes;

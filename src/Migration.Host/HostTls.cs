@@ -50,16 +50,9 @@ public static class HostTls
     private static X509Certificate2 LoadCertificate(string path)
     {
         CheckFile(path, "TLS certificate file");
-        if (!OperatingSystem.IsWindows())
+        if (OwnerOnlyMode.SharedMode(path) is { } octal)
         {
-            var mode = File.GetUnixFileMode(path);
-            const UnixFileMode shared = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
-                | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
-            if ((mode & shared) != 0)
-            {
-                var octal = Convert.ToString((int)mode & 0x1FF, 8).PadLeft(4, '0');
-                throw new HostConfigurationException($"TLS certificate file {path} has mode {octal}: it holds the private key, so group and others must have no access (chmod 600 {path})");
-            }
+            throw new HostConfigurationException($"TLS certificate file {path} has mode {octal}: it holds the private key, so group and others must have no access (chmod 600 {path})");
         }
 
         X509Certificate2 certificate;
