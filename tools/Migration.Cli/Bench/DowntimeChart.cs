@@ -6,8 +6,8 @@ namespace Migration.Cli.Bench;
 /// <summary>
 /// The chart of the downtime benchmark: median guest downtime (left) and total migration time (right) against the
 /// rate at which the guest dirties memory, one line per memory size, working set, backend and compression setting.
-/// The idle guest dirties nothing and stands at 0 on every line; kv, whose rate is its clients', and dirty guests
-/// without a set rate (0: as fast as they can) are left out.
+/// The idle guest dirties nothing and stands at 0 on every line; kv, whose rate is its clients', dirty guests
+/// without a set rate (0: as fast as they can) and working sets measured at one rate only are left out.
 /// </summary>
 internal static class DowntimeChart
 {
@@ -22,6 +22,9 @@ internal static class DowntimeChart
                 .Concat(g)
                 .OrderBy(r => r.Cell.Workload.DirtyMegabytesPerSecond)
                 .ToList()))
+            // A working set measured at one rate is a single point beside idle, not a curve; the table has it, and
+            // leaving it off keeps the legend readable.
+            .Where(l => l.Points.Count(p => p.Cell.Workload.Kind == DowntimeWorkloadKind.Dirty) >= 2)
             .ToList();
 
         var chart = new Multiplot();

@@ -15,7 +15,10 @@ internal sealed record DowntimeSettings(
 
     public static readonly IReadOnlyList<string> BackendNames = ["auto", "repair", "relay", "plain"];
 
-    /// <summary>The full matrix: three memory sizes; idle, four dirty rates on one working set, kv; compression off and on.</summary>
+    /// <summary>
+    /// The full matrix: three memory sizes; idle, four dirty rates on a 64 MiB working set and the middle-high rate on
+    /// 16 and 256 MiB too (how the working set's size weighs against the rate), kv; compression off and on.
+    /// </summary>
     public static DowntimeSettings Full { get; } = new(
         [256UL << 20, 1UL << 30, 4UL << 30],
         [
@@ -24,6 +27,8 @@ internal sealed record DowntimeSettings(
             new(DowntimeWorkloadKind.Dirty, 64UL << 20, 10_000),
             new(DowntimeWorkloadKind.Dirty, 64UL << 20, 40_000),
             new(DowntimeWorkloadKind.Dirty, 64UL << 20, 160_000),
+            new(DowntimeWorkloadKind.Dirty, 16UL << 20, 40_000),
+            new(DowntimeWorkloadKind.Dirty, 256UL << 20, 40_000),
             new(DowntimeWorkloadKind.Kv),
         ],
         ["auto"],

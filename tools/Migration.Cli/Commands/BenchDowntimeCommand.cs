@@ -14,7 +14,7 @@ internal static class BenchDowntimeCommand
         var quick = new Option<bool>("--quick") { Description = "a small matrix (64 MiB and 256 MiB; idle, dirty:16M:10000, kv; 2 runs) in under two minutes" };
         var runs = new Option<int?>("--runs") { Description = "migrations per cell (default 5, with --quick 2)" };
         var memory = new Option<string?>("--memory") { Description = "guest memory sizes, comma-separated (default 256M,1G,4G)" };
-        var workload = new Option<string?>("--workload") { Description = "idle, kv, dirty:WORKING-SET:PAGES-PER-SECOND, comma-separated (default idle,dirty:64M:2500,dirty:64M:10000,dirty:64M:40000,dirty:64M:160000,kv)" };
+        var workload = new Option<string?>("--workload") { Description = "idle, kv, dirty:WORKING-SET:PAGES-PER-SECOND, comma-separated (default idle,dirty:64M:2500,dirty:64M:10000,dirty:64M:40000,dirty:64M:160000,dirty:16M:40000,dirty:256M:40000,kv)" };
         var backend = new Option<string?>("--backend") { Description = "auto, repair, relay, plain, comma-separated (default auto: repair where allowed, else relay)" };
         var compression = new Option<string?>("--compression") { Description = "off, on or both: off,on (default off,on; with --quick off)" };
         var json = new Option<string>("--json") { Description = "where to write the JSON results", DefaultValueFactory = _ => DowntimeSettings.DefaultJsonPath };
