@@ -400,7 +400,10 @@ public sealed class MigrationSource
         }
 
         Report(MigrationPhase.RolledBack, Math.Max(0, _rounds.Count - 1), 0);
-        var where = _wasRunning ? "keeps running here" : "stays here as it was";
+        // A guest that ended by itself mid-migration is neither running nor as it was: say what it did.
+        var where = _machine.State is MachineRunState.Exited or MachineRunState.Faulted
+            ? $"ended here during the migration ({_machine.State.ToString().ToLowerInvariant()})"
+            : _wasRunning ? "keeps running here" : "stays here as it was";
         return new MigrationException($"{cause}; the migration was rolled back and the VM {where}{lost}", MigrationOutcome.RolledBack, e);
     }
 
