@@ -13,6 +13,7 @@ packages=(
   netcat-openbsd            # nc: real client of the echo guest in tests
   nftables                  # libnftables: the network lock that drops a migrating connection's packets while no socket owns it
   iproute2                  # ip: tools/netlab.sh's namespaces, and a service address moving between hosts
+  procps                    # pkill: tools/soak.sh stops its load loop's running client
 )
 
 missing=()

@@ -39,7 +39,7 @@ if [[ -z "$cli_dll" ]]; then
   cli_dll=tools/Migration.Cli/bin/Release/net10.0/migration.dll
 fi
 [[ -f "$cli_dll" ]] || { echo "soak: no command-line tool at $cli_dll" >&2; exit 2; }
-for tool in redis-benchmark redis-cli ss; do
+for tool in redis-benchmark redis-cli ss pkill; do
   command -v "$tool" >/dev/null || { echo "soak: $tool is not installed (tools/setup.sh installs it)" >&2; exit 2; }
 done
 cli=(dotnet "$cli_dll")
@@ -47,7 +47,11 @@ work=$(mktemp -d)
 pids=()
 load_pid=""
 cleanup() {
-  [[ -n "$load_pid" ]] && kill "$load_pid" 2>/dev/null || true
+  if [[ -n "$load_pid" ]]; then
+    # The loop's running redis-benchmark (under timeout, which passes the signal on) first, then the loop.
+    pkill -TERM -P "$load_pid" 2>/dev/null || true
+    kill "$load_pid" 2>/dev/null || true
+  fi
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do
     for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
