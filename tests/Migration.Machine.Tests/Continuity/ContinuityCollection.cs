@@ -1,3 +1,5 @@
+using Migration.Networking.Tests.Repair;
+
 namespace Migration.Machine.Tests.Continuity;
 
 /// <summary>Continuity tests change the host firewall's lock table and load both cores: one at a time.</summary>
