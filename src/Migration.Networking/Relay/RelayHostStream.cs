@@ -252,9 +252,11 @@ internal sealed class RelayHostStream
 
             if (drained && CloseRequested)
             {
+                // Close is queued before the stream counts as ended: a host that is being disposed closes its link
+                // once no stream is live, and a Close queued after that would never leave.
+                _network.Send(RelayFrameType.Close, Id);
                 State = RelayHostStreamState.Ended;
                 _network.Forget(this);
-                _network.Send(RelayFrameType.Close, Id);
             }
             else if (drained && writeShut && !_finSent)
             {
