@@ -29,13 +29,18 @@ internal sealed class SerialWork(Action work)
     private void Run()
     {
         int seen;
+        TaskCompletionSource? idle;
         do
         {
+            // Only a wait begun before this pass of the work may be told "idle" after it. A run that was just ending
+            // when IdleAsync began must not complete that new wait: the run IdleAsync scheduled has yet to do its pass,
+            // and a caller told too early (disposing the link) would lose what that pass sends.
+            idle = Volatile.Read(ref _idle);
             seen = Volatile.Read(ref _requests);
             work();
         }
         while (Interlocked.Add(ref _requests, -seen) != 0);
 
-        Volatile.Read(ref _idle)?.TrySetResult();
+        idle?.TrySetResult();
     }
 }
