@@ -172,14 +172,15 @@ public sealed partial class RelayHostNetwork
                 _streams[offer.Stream] = stream;
             }
 
+            // Accepted is queued on the link before the guest can see the connection: from then on the guest may send,
+            // and even close, at once, and the relay drops a stream's frames that come before it counts the stream as
+            // this host's.
+            Send(RelayFrameType.Accepted, offer.Stream);
             if (!stack.OnAccepted(listener.Socket, connection, offer.Remote))
             {
                 Forget(stream);
-                Send(RelayFrameType.Refused, offer.Stream);
-                continue;
+                Send(RelayFrameType.Reset, offer.Stream);
             }
-
-            Send(RelayFrameType.Accepted, offer.Stream);
         }
     }
 
